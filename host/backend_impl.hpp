@@ -1,0 +1,73 @@
+// Internal interface between the Engine (validation, batching, key flow) and a backend that does
+// the arithmetic. Shared by host/ and cuda/; not installed.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "spheremask/detail/codeword.hpp"
+#include "spheremask/engine.hpp"
+
+namespace spheremask::internal {
+
+struct EnrollItem {
+  const float* u;                // unit code-space template, n floats
+  const uint8_t* key_q;          // 32-byte ChaCha20 key of the Haar matrix
+  const detail::Codeword* c;     // target codeword
+  uint8_t* p_out;                // n·n elements of the record's dtype, row-major
+};
+
+enum EnrollStatus : uint8_t { kEnrollOk = 0, kEnrollDegenerate = 1, kEnrollCheckFailed = 2 };
+
+struct VerifyItem {
+  const uint8_t* p;              // record's P (dtype), row-major
+  const float* probe;            // unit code-space probe, n floats
+  const uint8_t* salt;           // 16 bytes
+  const uint8_t* verifier;       // 32 bytes
+};
+
+struct GalleryItem {
+  const uint8_t* p;
+  const uint8_t* salt;
+  const uint8_t* verifier;
+};
+
+struct IdentifyHit {
+  uint32_t record;
+  uint32_t probe;
+  detail::Codeword codeword;
+};
+
+class BackendImpl {
+ public:
+  virtual ~BackendImpl() = default;
+  virtual Backend kind() const = 0;
+  virtual std::string device_name() const = 0;
+
+  // P = R(Q u -> c)·Q with Q = Haar(key_q) (Stewart's method, sign-fixed), checked ‖P u − c‖∞ < 1e-4
+  // in f32 before conversion to dtype. status[i] per EnrollStatus.
+  virtual void enroll(std::span<const EnrollItem> items, uint32_t n, Dtype dtype, uint8_t* status) = 0;
+
+  // y = P·probe, decode (α largest |y_i|), verifier compare in constant time. match[i] = 1 on a
+  // verifier match, and then matched[i] holds the codeword (the caller checks the MAC and wipes it).
+  virtual void verify(std::span<const VerifyItem> items, uint32_t n, uint32_t alpha, Dtype dtype,
+                      uint8_t* match, detail::Codeword* matched) = 0;
+
+  // Every (record, probe) pair whose decoded verifier matches, in (probe, record) ascending order.
+  virtual std::vector<IdentifyHit> identify(std::span<const GalleryItem> gallery, const float* probes,
+                                            size_t probe_count, uint32_t n, uint32_t alpha, Dtype dtype) = 0;
+
+  // Haar Q (row-major n×n, f32) from key: for cross-backend tests and benchmarks.
+  virtual void haar(const uint8_t key[32], uint32_t n, float* q) = 0;
+  // Gaussian stream elements [first, first+count) of key (DESIGN §3).
+  virtual void gaussian(const uint8_t key[32], uint64_t first, size_t count, float* out) = 0;
+};
+
+std::unique_ptr<BackendImpl> make_cpu_backend(const EngineOptions& options);
+// Defined in cuda/ when the CUDA backend is compiled in; throws Error{Unavailable} otherwise.
+std::unique_ptr<BackendImpl> make_cuda_backend(const EngineOptions& options);
+int cuda_device_count_impl();
+
+}  // namespace spheremask::internal

@@ -1,0 +1,104 @@
+#include "cli_common.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "crypto.hpp"
+#include "npy.hpp"
+#include "spheremask/error.hpp"
+#include "spheremask/expander_file.hpp"
+
+namespace spheremask::cli {
+
+void EngineFlags::add_to(CLI::App& cmd, bool with_dtype) {
+  cmd.add_option("--n", n, "code dimension (default: the template dimension, or the expander's output)");
+  cmd.add_option("--alpha", alpha, "nonzeros per codeword")->capture_default_str();
+  if (with_dtype) cmd.add_option("--dtype", dtype, "P storage: f32 or f16")->check(CLI::IsMember({"f32", "f16"}))->capture_default_str();
+  cmd.add_option("--backend", backend, "cpu, cuda or auto")->check(CLI::IsMember({"cpu", "cuda", "auto"}))->capture_default_str();
+  cmd.add_option("--threads", threads, "CPU threads (0 = all cores)");
+  cmd.add_option("--expander", expander, "template expander weights (.smte)");
+  cmd.add_flag("--allow-weak", allow_weak, "accept codes under 80 bits (testing only)");
+}
+
+std::unique_ptr<Engine> EngineFlags::make(uint32_t m) const {
+  Params p;
+  p.m = m;
+  p.alpha = alpha;
+  p.dtype = dtype == "f16" ? Dtype::F16 : Dtype::F32;
+  p.allow_weak = allow_weak;
+  if (!expander.empty()) {
+    p.expander = load_expander(expander);
+    p.n = p.expander->output_dim();
+    if (n != 0 && n != p.n)
+      throw Error(ErrorCode::InvalidArgument, "--n " + std::to_string(n) + " disagrees with the expander's output dimension " +
+                                                  std::to_string(p.n));
+  } else {
+    p.n = n == 0 ? m : n;
+  }
+  EngineOptions o;
+  o.threads = threads;
+  auto engine = make_engine(p, parse_backend(backend), o);
+  const double bits = code_bits(p.n, p.alpha);
+  if (bits < kWarnBits)
+    std::fprintf(stderr, "spheremask: warning: code C(%u, %u) has %.1f bits (< %.0f recommended)\n", p.n, p.alpha, bits,
+                 kWarnBits);
+  return engine;
+}
+
+std::array<uint8_t, 32> parse_seed_hex(const std::string& hex) {
+  if (hex.size() != 64) throw Error(ErrorCode::InvalidArgument, "seed must be 64 hex digits (32 bytes)");
+  std::array<uint8_t, 32> out{};
+  for (size_t i = 0; i < 32; ++i) {
+    const std::string byte = hex.substr(2 * i, 2);
+    if (byte.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
+      throw Error(ErrorCode::InvalidArgument, "seed has a non-hex character");
+    out[i] = uint8_t(std::stoul(byte, nullptr, 16));
+  }
+  return out;
+}
+
+std::string to_hex(const uint8_t* p, size_t n) {
+  static const char* digits = "0123456789abcdef";
+  std::string s(2 * n, '0');
+  for (size_t i = 0; i < n; ++i) { s[2 * i] = digits[p[i] >> 4]; s[2 * i + 1] = digits[p[i] & 15]; }
+  return s;
+}
+
+std::array<uint8_t, 32> seed_from_text(const std::string& text) {
+  if (text.size() == 64 && text.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos)
+    return parse_seed_hex(text);
+  const std::string label = "spheremask/v1/synthetic-seed/" + text;
+  return crypto::sha256({reinterpret_cast<const uint8_t*>(label.data()), label.size()});
+}
+
+void print_json(const nlohmann::json& j) { std::cout << j.dump() << std::endl; }
+
+std::string record_file_name(size_t index) {
+  char name[32];
+  std::snprintf(name, sizeof name, "record-%07zu.smhd", index);
+  return name;
+}
+
+std::vector<Record> load_record_dir(const std::string& dir, bool allow_weak) {
+  namespace fs = std::filesystem;
+  if (!fs::is_directory(dir)) throw Error(ErrorCode::Io, dir + ": not a directory");
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.is_regular_file() && e.path().extension() == ".smhd") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  std::vector<Record> out;
+  out.reserve(files.size());
+  for (const auto& f : files) {
+    const std::string bytes = read_file(f.string());
+    try {
+      out.push_back(Record::parse({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, allow_weak));
+    } catch (const Error& e) {
+      throw Error(e.code(), f.string() + ": " + e.what());
+    }
+  }
+  return out;
+}
+
+}  // namespace spheremask::cli

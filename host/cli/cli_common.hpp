@@ -1,0 +1,41 @@
+// Helpers shared by the CLI subcommands: option parsing, engine construction, output.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "spheremask/engine.hpp"
+
+namespace spheremask::cli {
+
+// Options every engine-building command shares (--n, --alpha, --dtype, --backend, --threads, --expander).
+struct EngineFlags {
+  uint32_t n = 0;  // 0 = same as the template dimension
+  uint32_t alpha = 16;
+  std::string dtype = "f32";
+  std::string backend = "auto";
+  int threads = 0;
+  std::string expander;  // path to an SMTE file, empty = none
+  bool allow_weak = false;
+  void add_to(CLI::App& cmd, bool with_dtype = true);
+  // Builds the engine for templates of dimension m; prints the security warning under 112 bits to stderr.
+  std::unique_ptr<Engine> make(uint32_t m) const;
+};
+
+std::array<uint8_t, 32> parse_seed_hex(const std::string& hex);
+std::string to_hex(const uint8_t* p, size_t n);
+// Seed for synthetic data: a decimal number or 64 hex digits, hashed to 32 bytes.
+std::array<uint8_t, 32> seed_from_text(const std::string& text);
+
+void print_json(const nlohmann::json& j);
+// Loads every *.smhd in dir sorted by name (record-000000.smhd, ...).
+std::vector<Record> load_record_dir(const std::string& dir, bool allow_weak);
+std::string record_file_name(size_t index);
+
+}  // namespace spheremask::cli

@@ -1,0 +1,15 @@
+// One function per subcommand; each lives in its own cmd_*.cpp and is registered in main.cpp.
+#pragma once
+#include <CLI/CLI.hpp>
+
+namespace spheremask::cli {
+
+void add_security_command(CLI::App& app);
+void add_synth_command(CLI::App& app);
+void add_enroll_command(CLI::App& app);
+void add_verify_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
+void add_seal_commands(CLI::App& app);
+void add_demo_command(CLI::App& app);
+
+}  // namespace spheremask::cli

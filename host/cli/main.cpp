@@ -1,0 +1,31 @@
+// spheremask command-line interface. Library errors become one line on stderr and exit code 2;
+// nothing secret is ever printed.
+#include <cstdio>
+#include <iostream>
+
+#include "commands.hpp"
+#include "spheremask/error.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"spheremask: protected face templates (IronMask) on CPU and GPU"};
+  app.require_subcommand(1);
+  spheremask::cli::add_security_command(app);
+  spheremask::cli::add_synth_command(app);
+  spheremask::cli::add_enroll_command(app);
+  spheremask::cli::add_verify_command(app);
+  spheremask::cli::add_bench_command(app);
+  spheremask::cli::add_seal_commands(app);
+  spheremask::cli::add_demo_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const spheremask::Error& e) {
+    std::cerr << "spheremask: error (" << spheremask::error_code_name(e.code()) << "): " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "spheremask: error: " << e.what() << "\n";
+    return 2;
+  }
+  return 0;
+}

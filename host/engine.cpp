@@ -1,0 +1,277 @@
+#include "spheremask/engine.hpp"
+
+#include <cblas.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "backend_impl.hpp"
+#include "crypto.hpp"
+#include "keyflow.hpp"
+#include "parallel.hpp"
+#include "spheremask/error.hpp"
+#include "spheremask/expander.hpp"
+#include "template_prep.hpp"
+
+namespace spheremask {
+
+using internal::BackendImpl;
+
+const char* backend_name(Backend b) {
+  switch (b) {
+    case Backend::Auto: return "auto";
+    case Backend::Cpu: return "cpu";
+    case Backend::Cuda: return "cuda";
+  }
+  return "unknown";
+}
+
+Backend parse_backend(std::string_view name) {
+  if (name == "auto") return Backend::Auto;
+  if (name == "cpu") return Backend::Cpu;
+  if (name == "cuda") return Backend::Cuda;
+  throw Error(ErrorCode::InvalidArgument, "unknown backend '" + std::string(name) + "' (cpu, cuda or auto)");
+}
+
+int cuda_device_count() { return internal::cuda_device_count_impl(); }
+
+std::unique_ptr<Engine> make_engine(const Params& params, Backend backend, const EngineOptions& options) {
+  validate(params);
+  if (backend == Backend::Auto) backend = cuda_device_count() > 0 ? Backend::Cuda : Backend::Cpu;
+  auto impl = backend == Backend::Cuda ? internal::make_cuda_backend(options) : internal::make_cpu_backend(options);
+  return std::make_unique<Engine>(params, std::move(impl), options);
+}
+
+Engine::Engine(const Params& params, std::unique_ptr<BackendImpl> backend, const EngineOptions& options)
+    : params_(params), options_(options), backend_(std::move(backend)) {
+  validate(params_);
+  if (params_.expander) expander_id_ = params_.expander->id();
+  if (params_.app_key) {
+    app_id_ = internal::app_id(*params_.app_key);
+    app_transform_ = internal::app_transform(*backend_, *params_.app_key, params_.n);
+  }
+}
+
+Engine::~Engine() {
+  if (!app_transform_.empty()) secure_zero(app_transform_.data(), app_transform_.size() * sizeof(float));
+}
+
+Backend Engine::backend() const { return backend_->kind(); }
+std::string Engine::device_name() const { return backend_->device_name(); }
+
+std::vector<float> Engine::prepare(const float* templates, size_t count) const {
+  return internal::prepare_templates(params_, app_transform_, templates, count, 0);
+}
+
+namespace {
+
+size_t batch_of(const EngineOptions& o) { return o.batch_size ? o.batch_size : 1024; }
+
+struct EnrollSecrets {
+  crypto::Digest key_q{};
+  detail::Codeword c{};
+  ~EnrollSecrets() {
+    secure_zero(key_q.data(), key_q.size());
+    c.wipe();
+  }
+};
+
+}  // namespace
+
+std::vector<Record> Engine::enroll(const float* templates, size_t count, const EnrollOptions& options) {
+  if (count > 0 && templates == nullptr) throw Error(ErrorCode::InvalidArgument, "templates is null");
+  const uint32_t n = params_.n;
+  std::vector<Record> records(count);
+  const int threads = internal::resolve_threads(options_.threads);
+  for (size_t start = 0; start < count; start += batch_of(options_)) {
+    const size_t bs = std::min(batch_of(options_), count - start);
+    std::vector<float> u = internal::prepare_templates(params_, app_transform_, templates + start * params_.m, bs, start);
+    std::vector<EnrollSecrets> secrets(bs);
+    std::vector<internal::EnrollItem> items(bs);
+    for (size_t i = 0; i < bs; ++i) {
+      Record& r = records[start + i];
+      r.m = params_.m;
+      r.n = n;
+      r.alpha = params_.alpha;
+      r.dtype = params_.dtype;
+      r.expander_id = expander_id_;
+      r.app_id = app_id_;
+      r.p.resize(r.p_bytes());
+      crypto::Digest key_c;
+      if (options.insecure_seed) {
+        const uint64_t index = options.first_index + start + i;
+        r.flags = kFlagDeterministic;
+        secrets[i].key_q = keyflow::deterministic_key("Q", *options.insecure_seed, index);
+        key_c = keyflow::deterministic_key("c", *options.insecure_seed, index);
+        const auto salt = keyflow::deterministic_key("salt", *options.insecure_seed, index);
+        std::memcpy(r.salt.data(), salt.data(), 16);
+      } else {
+        crypto::random_bytes(secrets[i].key_q.data(), 32);
+        crypto::random_bytes(key_c.data(), 32);
+        crypto::random_bytes(r.salt.data(), 16);
+      }
+      detail::sample_codeword(key_c.data(), n, params_.alpha, &secrets[i].c);
+      secure_zero(key_c.data(), key_c.size());
+      items[i] = {u.data() + i * n, secrets[i].key_q.data(), &secrets[i].c, r.p.data()};
+    }
+    std::vector<uint8_t> status(bs, internal::kEnrollOk);
+    backend_->enroll(items, n, params_.dtype, status.data());
+    // sinθ < 1e-6 (probability ~0): draw a new Q, keyed by the hash of the old key in both modes.
+    for (int attempt = 0; attempt < 8; ++attempt) {
+      std::vector<internal::EnrollItem> retry;
+      std::vector<size_t> where;
+      for (size_t i = 0; i < bs; ++i)
+        if (status[i] == internal::kEnrollDegenerate) {
+          secrets[i].key_q = crypto::sha256(secrets[i].key_q);
+          retry.push_back(items[i]);
+          where.push_back(i);
+        }
+      if (retry.empty()) break;
+      std::vector<uint8_t> st(retry.size());
+      backend_->enroll(retry, n, params_.dtype, st.data());
+      for (size_t k = 0; k < where.size(); ++k) status[where[k]] = st[k];
+    }
+    for (size_t i = 0; i < bs; ++i)
+      if (status[i] != internal::kEnrollOk)
+        throw Error(ErrorCode::Backend, "enrollment of row " + std::to_string(start + i) +
+                                            " failed its check ‖P·t − c‖∞ < 1e-4");
+    internal::parallel_for(bs, threads, [&](size_t b, size_t e, int) {
+      for (size_t i = b; i < e; ++i) {
+        Record& r = records[start + i];
+        r.verifier = keyflow::verifier(r.salt.data(), secrets[i].c);
+        auto mk = keyflow::mac_key(r.salt.data(), secrets[i].c);
+        r.mac = keyflow::record_mac(mk, r);
+        secure_zero(mk.data(), mk.size());
+      }
+    });
+    secure_zero(u.data(), u.size() * sizeof(float));
+  }
+  return records;
+}
+
+void Engine::check_record(const Record& r, size_t index) const {
+  auto mismatch = [&](const std::string& what) {
+    throw Error(ErrorCode::Mismatch, "record " + std::to_string(index) + ": " + what);
+  };
+  if (r.m != params_.m || r.n != params_.n || r.alpha != params_.alpha)
+    mismatch("made with m=" + std::to_string(r.m) + " n=" + std::to_string(r.n) + " alpha=" + std::to_string(r.alpha) +
+             ", engine has m=" + std::to_string(params_.m) + " n=" + std::to_string(params_.n) +
+             " alpha=" + std::to_string(params_.alpha));
+  if (r.expander_id != expander_id_) mismatch("made with a different template expander");
+  if (r.app_id != app_id_) mismatch("made with a different application key");
+  if (r.p.size() != r.p_bytes())
+    throw Error(ErrorCode::InvalidRecord, "record " + std::to_string(index) + ": P has the wrong size");
+}
+
+std::vector<KeyedDecision> Engine::verify_common(const float* probes, size_t count, std::span<const Record> records,
+                                                 const std::string_view* context) {
+  if (records.size() != count)
+    throw Error(ErrorCode::InvalidArgument, std::to_string(count) + " probes but " + std::to_string(records.size()) +
+                                                " records (probe i is verified against record i)");
+  if (count > 0 && probes == nullptr) throw Error(ErrorCode::InvalidArgument, "probes is null");
+  for (size_t i = 0; i < count; ++i) check_record(records[i], i);
+  std::vector<KeyedDecision> out(count);
+  const uint32_t n = params_.n;
+  const int threads = internal::resolve_threads(options_.threads);
+  for (size_t start = 0; start < count; start += batch_of(options_)) {
+    const size_t bs = std::min(batch_of(options_), count - start);
+    std::vector<float> t = internal::prepare_templates(params_, app_transform_, probes + start * params_.m, bs, start);
+    std::vector<uint8_t> match(bs, 0);
+    std::vector<detail::Codeword> matched(bs);
+    for (Dtype dtype : {Dtype::F32, Dtype::F16}) {  // one backend call per P storage type
+      std::vector<internal::VerifyItem> items;
+      std::vector<size_t> where;
+      for (size_t i = 0; i < bs; ++i) {
+        const Record& r = records[start + i];
+        if (r.dtype != dtype) continue;
+        items.push_back({r.p.data(), t.data() + i * n, r.salt.data(), r.verifier.data()});
+        where.push_back(i);
+      }
+      if (items.empty()) continue;
+      std::vector<uint8_t> m(items.size(), 0);
+      std::vector<detail::Codeword> cw(items.size());
+      backend_->verify(items, n, params_.alpha, dtype, m.data(), cw.data());
+      for (size_t k = 0; k < items.size(); ++k) {
+        match[where[k]] = m[k];
+        if (m[k]) matched[where[k]] = cw[k];
+        cw[k].wipe();
+      }
+    }
+    // A verifier match is an accept only when the MAC over header ‖ P holds too.
+    internal::parallel_for(bs, threads, [&](size_t b, size_t e, int) {
+      for (size_t i = b; i < e; ++i) {
+        if (!match[i]) continue;
+        const Record& r = records[start + i];
+        auto mk = keyflow::mac_key(r.salt.data(), matched[i]);
+        const auto mac = keyflow::record_mac(mk, r);
+        secure_zero(mk.data(), mk.size());
+        KeyedDecision& d = out[start + i];
+        if (!crypto::equal_ct(mac.data(), r.mac.data(), 32)) {
+          d.decision = Decision::Tampered;
+        } else {
+          d.decision = Decision::Accept;
+          if (context) {
+            auto key = keyflow::derive_key(r.salt.data(), matched[i], *context);
+            std::memcpy(d.key.mutable_bytes().data(), key.data(), 32);
+            secure_zero(key.data(), key.size());
+          }
+        }
+        matched[i].wipe();
+      }
+    });
+    secure_zero(t.data(), t.size() * sizeof(float));
+  }
+  return out;
+}
+
+std::vector<Decision> Engine::verify(const float* probes, size_t count, std::span<const Record> records) {
+  const auto keyed = verify_common(probes, count, records, nullptr);
+  std::vector<Decision> out(keyed.size());
+  for (size_t i = 0; i < keyed.size(); ++i) out[i] = keyed[i].decision;
+  return out;
+}
+
+std::vector<KeyedDecision> Engine::verify_and_derive(const float* probes, size_t count, std::span<const Record> records,
+                                                     std::string_view context) {
+  return verify_common(probes, count, records, &context);
+}
+
+std::vector<std::vector<uint32_t>> Engine::identify(const float* probes, size_t count, std::span<const Record> gallery) {
+  if (count > 0 && probes == nullptr) throw Error(ErrorCode::InvalidArgument, "probes is null");
+  for (size_t i = 0; i < gallery.size(); ++i) check_record(gallery[i], i);
+  std::vector<std::vector<uint32_t>> out(count);
+  if (count == 0 || gallery.empty()) return out;
+  const std::vector<float> t = prepare(probes, count);
+  const int threads = internal::resolve_threads(options_.threads);
+  for (Dtype dtype : {Dtype::F32, Dtype::F16}) {
+    std::vector<internal::GalleryItem> items;
+    std::vector<uint32_t> where;
+    for (size_t i = 0; i < gallery.size(); ++i)
+      if (gallery[i].dtype == dtype) {
+        items.push_back({gallery[i].p.data(), gallery[i].salt.data(), gallery[i].verifier.data()});
+        where.push_back(uint32_t(i));
+      }
+    if (items.empty()) continue;
+    auto hits = backend_->identify(items, t.data(), count, params_.n, params_.alpha, dtype);
+    std::vector<uint8_t> ok(hits.size(), 0);
+    internal::parallel_for(hits.size(), threads, [&](size_t b, size_t e, int) {
+      for (size_t h = b; h < e; ++h) {
+        const Record& r = gallery[where[hits[h].record]];
+        auto mk = keyflow::mac_key(r.salt.data(), hits[h].codeword);
+        const auto mac = keyflow::record_mac(mk, r);
+        secure_zero(mk.data(), mk.size());
+        ok[h] = crypto::equal_ct(mac.data(), r.mac.data(), 32) ? 1 : 0;
+        hits[h].codeword.wipe();
+      }
+    });
+    for (size_t h = 0; h < hits.size(); ++h)
+      if (ok[h]) out[hits[h].probe].push_back(where[hits[h].record]);
+  }
+  for (auto& ids : out) std::sort(ids.begin(), ids.end());
+  const auto mutable_t = const_cast<float*>(t.data());
+  secure_zero(mutable_t, t.size() * sizeof(float));
+  return out;
+}
+
+}  // namespace spheremask

@@ -1,0 +1,13 @@
+// Linked when the CUDA backend is not compiled in: no devices, and a clear error if one is asked for.
+#include "backend_impl.hpp"
+#include "spheremask/error.hpp"
+
+namespace spheremask::internal {
+
+int cuda_device_count_impl() { return 0; }
+
+std::unique_ptr<BackendImpl> make_cuda_backend(const EngineOptions&) {
+  throw Error(ErrorCode::Unavailable, "this build of spheremask has no CUDA backend (SPHEREMASK_ENABLE_CUDA=OFF)");
+}
+
+}  // namespace spheremask::internal

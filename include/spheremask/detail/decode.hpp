@@ -1,0 +1,54 @@
+// Serial decode of y to the nearest codeword: the α coordinates first in the order
+// (|y_i| descending, i ascending), sign + iff y_i >= 0 (so −0.0 is +). DESIGN §3.
+#pragma once
+#include <cstdint>
+#include "spheremask/detail/codeword.hpp"
+
+namespace spheremask::detail {
+
+SM_HD inline bool ranks_before(float abs_a, uint32_t ia, float abs_b, uint32_t ib) {
+  return abs_a > abs_b || (abs_a == abs_b && ia < ib);
+}
+
+SM_HD inline bool finite_float(float v) {
+  // Exponent bits all ones means Inf or NaN; avoids depending on std::isfinite in device code.
+  uint32_t bits;
+  const unsigned char* src = reinterpret_cast<const unsigned char*>(&v);
+  unsigned char* dst = reinterpret_cast<unsigned char*>(&bits);
+  for (int i = 0; i < 4; ++i) dst[i] = src[i];
+  return (bits & 0x7f800000u) != 0x7f800000u;
+}
+
+// Returns false (and leaves c unspecified) if any y_i is not finite.
+SM_HD inline bool decode_codeword(const float* y, uint32_t n, uint32_t alpha, Codeword* c) {
+  float best_abs[kMaxAlpha];
+  uint32_t best_idx[kMaxAlpha];
+  uint32_t count = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    const float v = y[i];
+    if (!finite_float(v)) return false;
+    const float a = v < 0 ? -v : v;
+    if (count == alpha && !ranks_before(a, i, best_abs[alpha - 1], best_idx[alpha - 1])) continue;
+    uint32_t p = count < alpha ? count++ : alpha - 1;
+    while (p > 0 && ranks_before(a, i, best_abs[p - 1], best_idx[p - 1])) {
+      best_abs[p] = best_abs[p - 1]; best_idx[p] = best_idx[p - 1]; --p;
+    }
+    best_abs[p] = a; best_idx[p] = i;
+  }
+  // Canonical form: indices ascending.
+  for (uint32_t a = 1; a < count; ++a) {
+    const uint32_t idx = best_idx[a];
+    uint32_t b = a;
+    while (b > 0 && best_idx[b - 1] > idx) { best_idx[b] = best_idx[b - 1]; --b; }
+    best_idx[b] = idx;
+  }
+  c->n = n;
+  c->alpha = alpha;
+  for (uint32_t q = 0; q < count; ++q) {
+    c->index[q] = best_idx[q];
+    c->negative[q] = y[best_idx[q]] >= 0.0f ? 0 : 1;
+  }
+  return true;
+}
+
+}  // namespace spheremask::detail
