@@ -6,3 +6,4 @@
 #include "spheremask/keys.hpp"
 #include "spheremask/params.hpp"
 #include "spheremask/record.hpp"
+#include "spheremask/store.hpp"

@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""PyTorch peer: a straightforward batched implementation of the same IronMask scheme (DESIGN §3),
+used as the baseline in bench/RESULTS.md. Enrollment: Haar Q from QR of a Gaussian batch with the sign
+fix, the rank-2 rotation to a random codeword, verifier and MAC (hashlib/hmac, OpenSSL underneath).
+Verification: batched P·t', top-α decode, verifier, MAC. Prints the same JSON keys as `spheremask bench`.
+
+Usage: ironmask_torch.py --op enroll|verify --n 512 --alpha 16 --count 64 --threads 1 [--device cpu|cuda]
+Randomness here comes from torch's generator: fine for a speed baseline, NOT for protecting templates."""
+import argparse, hashlib, hmac, json, os, secrets, statistics, struct, sys, time
+
+import numpy as np
+import torch
+
+
+def encode(n, idx, neg):
+    alpha = len(idx)
+    out = b"SMCW" + struct.pack("<HIH", 1, n, alpha) + struct.pack("<%dI" % alpha, *idx)
+    bitmap = bytearray((alpha + 7) // 8)
+    for k, s in enumerate(neg):
+        if s:
+            bitmap[k // 8] |= 1 << (k % 8)
+    return out + bytes(bitmap)
+
+
+def haar_batch(b, n, dev, gen):
+    g = torch.randn(b, n, n, device=dev, generator=gen)
+    q, r = torch.linalg.qr(g)
+    d = torch.sign(torch.diagonal(r, dim1=-2, dim2=-1))
+    d[d == 0] = 1
+    return q * d.unsqueeze(-2)
+
+
+def header(n, alpha, salt, verifier):
+    """The 132 record-header bytes the MAC covers (DESIGN §4), f32 P, no expander or app binding."""
+    return b"SMHD" + struct.pack("<HHIIHBB", 1, 0, n, n, alpha, 0, 1) + bytes(64) + salt + verifier
+
+
+def enroll(t, alpha, gen):
+    b, n = t.shape
+    dev = t.device
+    t = t / t.norm(dim=1, keepdim=True)
+    q = haar_batch(b, n, dev, gen)
+    c = torch.zeros(b, n, device=dev)
+    idxs, negs = [], []
+    for i in range(b):
+        idx = sorted(secrets.SystemRandom().sample(range(n), alpha))
+        neg = [secrets.randbits(1) for _ in idx]
+        c[i, idx] = torch.tensor([-1.0 if s else 1.0 for s in neg], device=dev) / alpha ** 0.5
+        idxs.append(idx); negs.append(neg)
+    u = torch.bmm(q, t.unsqueeze(-1)).squeeze(-1)
+    cos = (u * c).sum(1, keepdim=True)
+    w = c - cos * u
+    sin = w.norm(dim=1, keepdim=True)
+    w = w / sin
+    cq = torch.bmm(c.unsqueeze(1), q).squeeze(1)
+    wq = (cq - cos * t) / sin
+    a = (cos - 1) * t - sin * wq
+    bb = sin * t + (cos - 1) * wq
+    p = q + u.unsqueeze(2) * a.unsqueeze(1) + w.unsqueeze(2) * bb.unsqueeze(1)
+    p_host = p.cpu().numpy()
+    records = []
+    for i in range(b):
+        salt = secrets.token_bytes(16)
+        enc = encode(n, idxs[i], negs[i])
+        verifier = hashlib.sha256(b"spheremask/v1/verifier" + salt + enc).digest()
+        prk = hmac.new(salt, enc, hashlib.sha256).digest()
+        mac_key = hmac.new(prk, b"spheremask/v1/mac\x01", hashlib.sha256).digest()
+        mac = hmac.new(mac_key, header(n, alpha, salt, verifier) + p_host[i].tobytes(), hashlib.sha256).digest()
+        records.append((salt, verifier, mac))
+    return p, records
+
+
+def verify(p, records, t, alpha):
+    b, n = t.shape
+    t = t / t.norm(dim=1, keepdim=True)
+    y = torch.bmm(p, t.unsqueeze(-1)).squeeze(-1)
+    top = torch.topk(y.abs(), alpha, dim=1).indices.sort(dim=1).values
+    neg = (torch.gather(y, 1, top) < 0)
+    top, neg, p_host = top.cpu().tolist(), neg.cpu().tolist(), None
+    accepted = 0
+    for i in range(b):
+        salt, verifier, mac = records[i]
+        enc = encode(n, top[i], neg[i])
+        if not hmac.compare_digest(hashlib.sha256(b"spheremask/v1/verifier" + salt + enc).digest(), verifier):
+            continue
+        if p_host is None:
+            p_host = p.cpu().numpy()
+        prk = hmac.new(salt, enc, hashlib.sha256).digest()
+        mac_key = hmac.new(prk, b"spheremask/v1/mac\x01", hashlib.sha256).digest()
+        if hmac.compare_digest(hmac.new(mac_key, header(n, alpha, salt, verifier) + p_host[i].tobytes(),
+                                        hashlib.sha256).digest(), mac):
+            accepted += 1
+    return accepted
+
+
+def probes_at(t, deg, gen):
+    z = torch.randn(t.shape, device=t.device, generator=gen)
+    t = t / t.norm(dim=1, keepdim=True)
+    z = z - (z * t).sum(1, keepdim=True) * t
+    z = z / z.norm(dim=1, keepdim=True)
+    a = np.radians(deg)
+    return np.cos(a) * t + np.sin(a) * z
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--op", choices=["enroll", "verify"], default="enroll")
+    ap.add_argument("--n", type=int, default=512)
+    ap.add_argument("--alpha", type=int, default=16)
+    ap.add_argument("--count", type=int, default=32)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--device", default="cpu")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    dev = torch.device(args.device)
+    sync = (lambda: torch.cuda.synchronize()) if dev.type == "cuda" else (lambda: None)
+    gen = torch.Generator(device=dev)
+    gen.manual_seed(1)
+    t = torch.randn(args.count, args.n, device=dev, generator=gen)
+    times, accepted = [], None
+    if args.op == "enroll":
+        enroll(t[:2], args.alpha, gen); sync()
+        for _ in range(args.repeats):
+            t0 = time.perf_counter(); enroll(t, args.alpha, gen); sync(); times.append(time.perf_counter() - t0)
+    else:
+        p, records = enroll(t, args.alpha, gen)
+        probes = probes_at(t, 30.0, gen)
+        verify(p, records, probes, args.alpha); sync()
+        for _ in range(args.repeats):
+            t0 = time.perf_counter(); accepted = verify(p, records, probes, args.alpha); sync()
+            times.append(time.perf_counter() - t0)
+    sec = statistics.median(times)
+    out = {"op": args.op, "n": args.n, "alpha": args.alpha, "backend": "torch-" + dev.type, "threads": args.threads,
+           "count": args.count, "per_second": args.count / sec, "seconds": sec, "repeats": args.repeats,
+           "torch": torch.__version__}
+    if accepted is not None:
+        out["accepted"] = accepted
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,168 @@
+// RAII owners of every CUDA resource the backend uses: device selection, streams, events, cuBLAS and
+// cuSOLVER handles, device and pinned buffers. Nothing here is global; all of it lives in a backend
+// object or a call. Buffers that held secrets are zeroed before they are freed.
+#pragma once
+#include <cublas_v2.h>
+#include <cuda_runtime_api.h>
+#include <cusolverDn.h>
+
+#include <cstddef>
+#include <utility>
+
+#include "cuda_check.hpp"
+
+namespace spheremask::cuda {
+
+// Makes `device` current for the scope and restores the previous device afterwards.
+class DeviceGuard {
+ public:
+  explicit DeviceGuard(int device) {
+    SM_CUDA_TRY(cudaGetDevice(&previous_));
+    if (previous_ != device) SM_CUDA_TRY(cudaSetDevice(device));
+  }
+  ~DeviceGuard() { SM_CUDA_TRY_NO_THROW(cudaSetDevice(previous_)); }
+  DeviceGuard(const DeviceGuard&) = delete;
+  DeviceGuard& operator=(const DeviceGuard&) = delete;
+
+ private:
+  int previous_ = 0;
+};
+
+class Stream {
+ public:
+  Stream() { SM_CUDA_TRY(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking)); }
+  ~Stream() {
+    if (stream_) SM_CUDA_TRY_NO_THROW(cudaStreamDestroy(stream_));
+  }
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+  cudaStream_t get() const { return stream_; }
+  void synchronize() const { SM_CUDA_TRY(cudaStreamSynchronize(stream_)); }
+
+ private:
+  cudaStream_t stream_ = nullptr;
+};
+
+class Event {
+ public:
+  Event() { SM_CUDA_TRY(cudaEventCreateWithFlags(&event_, cudaEventDisableTiming)); }
+  ~Event() {
+    if (event_) SM_CUDA_TRY_NO_THROW(cudaEventDestroy(event_));
+  }
+  Event(const Event&) = delete;
+  Event& operator=(const Event&) = delete;
+  cudaEvent_t get() const { return event_; }
+  void record(cudaStream_t stream) { SM_CUDA_TRY(cudaEventRecord(event_, stream)); }
+  void synchronize() const { SM_CUDA_TRY(cudaEventSynchronize(event_)); }
+
+ private:
+  cudaEvent_t event_ = nullptr;
+};
+
+class CublasHandle {
+ public:
+  explicit CublasHandle(cudaStream_t stream) {
+    SM_CUBLAS_TRY(cublasCreate(&handle_));
+    SM_CUBLAS_TRY(cublasSetStream(handle_, stream));
+  }
+  ~CublasHandle() {
+    if (handle_) SM_CUBLAS_TRY_NO_THROW(cublasDestroy(handle_));
+  }
+  CublasHandle(const CublasHandle&) = delete;
+  CublasHandle& operator=(const CublasHandle&) = delete;
+  cublasHandle_t get() const { return handle_; }
+
+ private:
+  cublasHandle_t handle_ = nullptr;
+};
+
+class CusolverHandle {
+ public:
+  explicit CusolverHandle(cudaStream_t stream) {
+    SM_CUSOLVER_TRY(cusolverDnCreate(&handle_));
+    SM_CUSOLVER_TRY(cusolverDnSetStream(handle_, stream));
+  }
+  ~CusolverHandle() {
+    if (handle_) SM_CUSOLVER_TRY_NO_THROW(cusolverDnDestroy(handle_));
+  }
+  CusolverHandle(const CusolverHandle&) = delete;
+  CusolverHandle& operator=(const CusolverHandle&) = delete;
+  cusolverDnHandle_t get() const { return handle_; }
+
+ private:
+  cusolverDnHandle_t handle_ = nullptr;
+};
+
+enum class Secret : bool { No = false, Yes = true };
+
+// Device array of T. Secret::Yes zeroes the memory before freeing (cudaMemset is ordered after all
+// prior work on the legacy default stream's device, and cudaFree synchronizes).
+template <class T>
+class DeviceBuffer {
+ public:
+  DeviceBuffer() = default;
+  DeviceBuffer(size_t count, Secret secret) : count_(count), secret_(secret) {
+    if (count_ > 0) SM_CUDA_TRY(cudaMalloc(reinterpret_cast<void**>(&data_), bytes()));
+  }
+  ~DeviceBuffer() { release(); }
+  DeviceBuffer(DeviceBuffer&& o) noexcept { swap(o); }
+  DeviceBuffer& operator=(DeviceBuffer&& o) noexcept {
+    if (this != &o) {
+      release();
+      swap(o);
+    }
+    return *this;
+  }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+
+  T* get() const { return data_; }
+  size_t size() const { return count_; }
+  size_t bytes() const { return count_ * sizeof(T); }
+  void zero(cudaStream_t stream) const {
+    if (data_) SM_CUDA_TRY(cudaMemsetAsync(data_, 0, bytes(), stream));
+  }
+
+ private:
+  void release() noexcept {
+    if (!data_) return;
+    if (secret_ == Secret::Yes) {
+      SM_CUDA_TRY_NO_THROW(cudaDeviceSynchronize());  // no stream may still write the secret
+      SM_CUDA_TRY_NO_THROW(cudaMemset(data_, 0, bytes()));
+    }
+    SM_CUDA_TRY_NO_THROW(cudaFree(data_));
+    data_ = nullptr;
+    count_ = 0;
+  }
+  void swap(DeviceBuffer& o) noexcept {
+    std::swap(data_, o.data_);
+    std::swap(count_, o.count_);
+    std::swap(secret_, o.secret_);
+  }
+
+  T* data_ = nullptr;
+  size_t count_ = 0;
+  Secret secret_ = Secret::No;
+};
+
+// Page-locked host memory for asynchronous transfers.
+class PinnedBuffer {
+ public:
+  PinnedBuffer() = default;
+  explicit PinnedBuffer(size_t bytes) : bytes_(bytes) {
+    if (bytes_ > 0) SM_CUDA_TRY(cudaMallocHost(&data_, bytes_));
+  }
+  ~PinnedBuffer() {
+    if (data_) SM_CUDA_TRY_NO_THROW(cudaFreeHost(data_));
+  }
+  PinnedBuffer(const PinnedBuffer&) = delete;
+  PinnedBuffer& operator=(const PinnedBuffer&) = delete;
+  unsigned char* get() const { return static_cast<unsigned char*>(data_); }
+  size_t bytes() const { return bytes_; }
+
+ private:
+  void* data_ = nullptr;
+  size_t bytes_ = 0;
+};
+
+}  // namespace spheremask::cuda

@@ -1,0 +1,73 @@
+// `spheremask bench`: median throughput of enroll / verify over repeated runs after a warm-up.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+#include "cli_common.hpp"
+#include "commands.hpp"
+#include "parallel.hpp"
+#include "spheremask/error.hpp"
+#include "synthetic.hpp"
+
+namespace spheremask::cli {
+namespace {
+
+template <class Fn>
+double seconds_of(Fn&& fn) {
+  const auto t0 = std::chrono::steady_clock::now();
+  fn();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t k = v.size() / 2;
+  return v.size() % 2 ? v[k] : 0.5 * (v[k - 1] + v[k]);
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("bench", "throughput benchmark (median of repeats after a warm-up)");
+  struct Opts { EngineFlags engine; std::string op = "verify"; size_t count = 64; int repeats = 3; bool json = false; };
+  auto o = std::make_shared<Opts>();
+  o->engine.n = 512;
+  o->engine.add_to(*cmd);
+  cmd->add_option("--op", o->op, "enroll or verify")->check(CLI::IsMember({"enroll", "verify"}))->capture_default_str();
+  cmd->add_option("--count", o->count, "templates per timed run")->capture_default_str();
+  cmd->add_option("--repeats", o->repeats, "timed runs (the median is reported)")->capture_default_str();
+  cmd->add_flag("--json", o->json, "machine-readable output");
+  cmd->callback([o] {
+    if (o->count == 0 || o->repeats < 1) throw Error(ErrorCode::InvalidArgument, "--count and --repeats must be positive");
+    const uint32_t n = o->engine.n;
+    auto engine = o->engine.make(n);
+    const auto data = make_synthetic_pairs(seed_from_text("bench"), o->count, n, 30.0);
+    std::vector<double> times;
+    size_t accepted = 0;
+    if (o->op == "enroll") {
+      engine->enroll(data.enroll.data(), std::min<size_t>(o->count, 2));  // warm-up: workspaces, BLAS, device
+      for (int r = 0; r < o->repeats; ++r)
+        times.push_back(seconds_of([&] { engine->enroll(data.enroll.data(), o->count); }));
+    } else {
+      const auto records = engine->enroll(data.enroll.data(), o->count);
+      engine->verify(data.probe.data(), o->count, records);  // warm-up
+      for (int r = 0; r < o->repeats; ++r)
+        times.push_back(seconds_of([&] {
+          const auto d = engine->verify(data.probe.data(), o->count, records);
+          accepted = size_t(std::count(d.begin(), d.end(), Decision::Accept));
+        }));
+    }
+    const double sec = median(times);
+    const int threads = engine->backend() == Backend::Cpu ? internal::resolve_threads(o->engine.threads) : 0;
+    nlohmann::json j = {{"op", o->op}, {"n", n}, {"alpha", o->engine.alpha}, {"backend", backend_name(engine->backend())},
+                        {"threads", threads}, {"count", o->count}, {"per_second", double(o->count) / sec},
+                        {"seconds", sec}, {"repeats", o->repeats}, {"dtype", o->engine.dtype},
+                        {"device", engine->device_name()}};
+    if (o->op == "verify") j["accepted"] = accepted;  // genuine probes at 30°: all should be accepted
+    if (o->json) return print_json(j);
+    std::printf("%s n=%u alpha=%u on %s: %.1f per second (median of %d runs of %zu, %.4f s each)\n", o->op.c_str(), n,
+                o->engine.alpha, engine->device_name().c_str(), double(o->count) / sec, o->repeats, o->count, sec);
+  });
+}
+
+}  // namespace spheremask::cli

@@ -1,0 +1,44 @@
+// `spheremask verify`: probe row i against record i of a directory; prints counts only.
+#include <cstdio>
+
+#include "cli_common.hpp"
+#include "commands.hpp"
+#include "npy.hpp"
+#include "spheremask/error.hpp"
+
+namespace spheremask::cli {
+
+void add_verify_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("verify", "verify probe row i against record i");
+  struct Opts { EngineFlags engine; std::string templates, records; bool json = false; };
+  auto o = std::make_shared<Opts>();
+  o->engine.add_to(*cmd, false);
+  cmd->add_option("--templates", o->templates, "float32 .npy of probes")->required();
+  cmd->add_option("--records", o->records, "directory of .smhd records")->required();
+  cmd->add_flag("--json", o->json, "machine-readable output");
+  cmd->callback([o] {
+    const NpyMatrix y = NpyMatrix::open(o->templates);
+    const auto records = load_record_dir(o->records, o->engine.allow_weak);
+    if (records.size() != y.rows())
+      throw Error(ErrorCode::InvalidArgument, std::to_string(y.rows()) + " probes but " +
+                                                  std::to_string(records.size()) + " records in " + o->records);
+    if (records.empty()) throw Error(ErrorCode::InvalidArgument, "no records in " + o->records);
+    EngineFlags flags = o->engine;
+    flags.n = records[0].n;
+    flags.alpha = records[0].alpha;
+    auto engine = flags.make(uint32_t(y.cols()));
+    const auto decisions = engine->verify(y.data(), y.rows(), records);
+    size_t accepted = 0, tampered = 0;
+    for (auto d : decisions) {
+      accepted += d == Decision::Accept;
+      tampered += d == Decision::Tampered;
+    }
+    if (o->json)
+      return print_json({{"total", decisions.size()}, {"accepted", accepted}, {"tampered", tampered}});
+    std::printf("%zu of %zu probes accepted (%.1f%%)", accepted, decisions.size(), 100.0 * double(accepted) / double(decisions.size()));
+    if (tampered) std::printf(", %zu TAMPERED records", tampered);
+    std::printf("\n");
+  });
+}
+
+}  // namespace spheremask::cli
