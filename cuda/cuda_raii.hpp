@@ -155,6 +155,15 @@ class PinnedBuffer {
   ~PinnedBuffer() {
     if (data_) SM_CUDA_TRY_NO_THROW(cudaFreeHost(data_));
   }
+  PinnedBuffer(PinnedBuffer&& o) noexcept : data_(std::exchange(o.data_, nullptr)), bytes_(std::exchange(o.bytes_, 0)) {}
+  PinnedBuffer& operator=(PinnedBuffer&& o) noexcept {
+    if (this != &o) {
+      if (data_) SM_CUDA_TRY_NO_THROW(cudaFreeHost(data_));
+      data_ = std::exchange(o.data_, nullptr);
+      bytes_ = std::exchange(o.bytes_, 0);
+    }
+    return *this;
+  }
   PinnedBuffer(const PinnedBuffer&) = delete;
   PinnedBuffer& operator=(const PinnedBuffer&) = delete;
   unsigned char* get() const { return static_cast<unsigned char*>(data_); }

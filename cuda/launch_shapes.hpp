@@ -5,9 +5,11 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "spheremask/detail/hd.hpp"
+
 namespace spheremask::cuda {
 
-constexpr uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+SM_HD constexpr uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 
 // Largest number of items (≤ total, ≤ cap) whose per-item bytes fit, next to fixed bytes, in the
 // given fraction of the free device memory. 0 when not even one fits.
@@ -21,16 +23,16 @@ inline size_t items_per_chunk(size_t free_bytes, size_t fixed_bytes, size_t per_
 
 // Gaussian stream elements needed for Stewart's method of an n×n Haar matrix: x_k = elements k·n + j
 // for j < n−k (k ≤ n−2) and the sign element (n−1)·n. All lie below (n−1)·n + 1.
-constexpr uint64_t householder_stream_elements(uint32_t n) { return uint64_t(n - 1) * n + 1; }
+SM_HD constexpr uint64_t householder_stream_elements(uint32_t n) { return uint64_t(n - 1) * n + 1; }
 // ChaCha20 blocks (16 elements each) covering them: one fill thread per block.
-constexpr uint64_t householder_stream_blocks(uint32_t n) { return ceil_div(householder_stream_elements(n), 16); }
+SM_HD constexpr uint64_t householder_stream_blocks(uint32_t n) { return ceil_div(householder_stream_elements(n), 16); }
 
 constexpr uint64_t kNoSlot = ~uint64_t(0);
 
 // Column-major offset in the n×n Householder matrix A of stream element e, or kNoSlot when Stewart's
 // method does not use e. Element k·n + j (j < n−k) is x_k[j], stored at row k + j of column k:
 // offset (k + j) + k·n = e + k. The sign element (n−1)·n lands on the diagonal (n−1, n−1).
-inline constexpr uint64_t householder_slot(uint64_t e, uint32_t n) {
+SM_HD inline constexpr uint64_t householder_slot(uint64_t e, uint32_t n) {
   const uint64_t k = e / n, j = e % n;
   if (k + 1 < n && j < n - k) return e + k;
   if (k + 1 == n && j == 0) return e + k;

@@ -11,6 +11,7 @@
 
 #include "spheremask/detail/codeword.hpp"
 #include "spheremask/detail/decode.hpp"
+#include "spheremask/detail/half.hpp"
 #include "spheremask/detail/sha256.hpp"
 
 namespace spheremask::cuda {
@@ -23,7 +24,7 @@ struct Ranked {
 // Ranks after every real element (|y| ≥ 0): "no candidate".
 SM_HD inline Ranked ranked_none() { return {-1.0f, 0xffffffffu}; }
 // Ranks before every finite element: the "previous winner" before round 0.
-SM_HD inline Ranked ranked_before_all() { return {__builtin_huge_valf(), 0u}; }
+SM_HD inline Ranked ranked_before_all() { return {detail::bits_float(0x7f800000u), 0u}; }  // +inf
 
 SM_HD inline float abs_for_rank(float v) { return v < 0 ? -v : v; }  // same expression as decode_codeword
 

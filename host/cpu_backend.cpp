@@ -118,7 +118,7 @@ class CpuBackend final : public BackendImpl {
 
   Backend kind() const override { return Backend::Cpu; }
   std::string device_name() const override {
-    return "cpu (" + std::to_string(threads_) + " threads, OpenBLAS " + openblas_get_config() + ")";
+    return "cpu (" + std::to_string(threads_) + " threads, " + openblas_get_config() + ")";
   }
 
   void enroll(std::span<const EnrollItem> items, uint32_t n, Dtype dtype, uint8_t* status) override {

@@ -61,7 +61,10 @@ HmacSha256::HmacSha256(std::span<const uint8_t> key) {
   if (!ctx_) { EVP_MAC_free(static_cast<EVP_MAC*>(mac_)); fail("EVP_MAC_CTX_new"); }
   char digest[] = "SHA256";
   OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_END};
-  if (EVP_MAC_init(static_cast<EVP_MAC_CTX*>(ctx_), key.data(), key.size(), params) != 1) {
+  // An empty key is a valid HMAC key, but OpenSSL reads a null key pointer as "no key given" and fails.
+  static const uint8_t kEmptyKey = 0;
+  const uint8_t* key_ptr = key.empty() ? &kEmptyKey : key.data();
+  if (EVP_MAC_init(static_cast<EVP_MAC_CTX*>(ctx_), key_ptr, key.size(), params) != 1) {
     EVP_MAC_CTX_free(static_cast<EVP_MAC_CTX*>(ctx_));
     EVP_MAC_free(static_cast<EVP_MAC*>(mac_));
     fail("EVP_MAC_init(HMAC-SHA256)");

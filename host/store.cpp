@@ -129,9 +129,13 @@ Store Store::open(const std::string& path, StoreMode mode) {
   const int64_t app = db.pragma_int("application_id");
   const int64_t version = db.pragma_int("user_version");
   if (app == 0 && version == 0) {
-    Statement tables(db, "SELECT count(*) FROM sqlite_master");
-    tables.step();
-    if (tables.column_int(0) != 0) throw Error(ErrorCode::Store, path + ": not a spheremask store (a foreign SQLite database)");
+    int64_t tables = 0;
+    {  // the statement must be finished before journal_mode can change
+      Statement s(db, "SELECT count(*) FROM sqlite_master");
+      s.step();
+      tables = s.column_int(0);
+    }
+    if (tables != 0) throw Error(ErrorCode::Store, path + ": not a spheremask store (a foreign SQLite database)");
     if (mode == StoreMode::ReadOnly) throw Error(ErrorCode::Store, path + ": empty file, not a spheremask store");
     db.exec(kCreatePragmas);
     Transaction t(db);

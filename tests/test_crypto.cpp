@@ -89,7 +89,8 @@ TEST(Sha256, OneMebibyteAndIncrementalChunks) {
 std::string openssl_hmac_hex(std::span<const uint8_t> key, std::span<const uint8_t> data) {
   uint8_t out[32];
   unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), int(key.size()), data.data(), data.size(), out, &len);
+  static const uint8_t empty = 0;  // OpenSSL treats a null key as "no key": pass a real pointer
+  HMAC(EVP_sha256(), key.empty() ? &empty : key.data(), int(key.size()), data.data(), data.size(), out, &len);
   return to_hex({out, len});
 }
 
@@ -104,6 +105,8 @@ TEST(Hmac, Rfc4231Vectors) {
   const std::vector<uint8_t> k6(131, 0xaa);
   EXPECT_EQ(to_hex(crypto::hmac_sha256(k6, bytes_of("Test Using Larger Than Block-Size Key - Hash Key First"))),
             "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  // The empty key is a valid HMAC key (RFC 2104 pads it with zeros); HMAC-SHA-256("", "").
+  EXPECT_EQ(to_hex(crypto::hmac_sha256({}, {})), "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
 }
 
 TEST(Hmac, MatchesOpenSslOneShot) {

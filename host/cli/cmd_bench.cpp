@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "bench_identify.hpp"
 #include "cli_common.hpp"
 #include "commands.hpp"
 #include "parallel.hpp"
@@ -29,15 +30,26 @@ double median(std::vector<double> v) {
 
 void add_bench_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("bench", "throughput benchmark (median of repeats after a warm-up)");
-  struct Opts { EngineFlags engine; std::string op = "verify"; size_t count = 64; int repeats = 3; bool json = false; };
+  struct Opts { EngineFlags engine; std::string op = "verify"; size_t count = 64; int repeats = 3; bool json = false;
+                size_t gallery = 1000, probes = 256; double bandwidth_gbs = 0; };
   auto o = std::make_shared<Opts>();
   o->engine.n = 512;
   o->engine.add_to(*cmd);
-  cmd->add_option("--op", o->op, "enroll or verify")->check(CLI::IsMember({"enroll", "verify"}))->capture_default_str();
+  cmd->add_option("--op", o->op, "enroll, verify or identify")->check(CLI::IsMember({"enroll", "verify", "identify"}))->capture_default_str();
+  cmd->add_option("--gallery", o->gallery, "identify: records in the synthetic gallery")->capture_default_str();
+  cmd->add_option("--probes", o->probes, "identify: probes per timed run")->capture_default_str();
+  cmd->add_option("--bandwidth-gbs", o->bandwidth_gbs, "identify: memory bandwidth for the floor (0 = measure / DESIGN §5)");
   cmd->add_option("--count", o->count, "templates per timed run")->capture_default_str();
   cmd->add_option("--repeats", o->repeats, "timed runs (the median is reported)")->capture_default_str();
   cmd->add_flag("--json", o->json, "machine-readable output");
   cmd->callback([o] {
+    if (o->op == "identify") {  // bench_identify.cpp
+      const auto j = run_identify_bench(o->engine, o->gallery, o->probes, o->repeats, o->bandwidth_gbs);
+      if (o->json) return print_json(j);
+      return (void)std::printf("identify n=%u gallery=%zu probes=%zu on %s: %.4g comparisons/s, %.2f probes/s (%.4f s)\n",
+                               j["n"].get<uint32_t>(), o->gallery, o->probes, j["device"].get<std::string>().c_str(),
+                               j["per_second"].get<double>(), j["probes_per_second"].get<double>(), j["seconds"].get<double>());
+    }
     if (o->count == 0 || o->repeats < 1) throw Error(ErrorCode::InvalidArgument, "--count and --repeats must be positive");
     const uint32_t n = o->engine.n;
     auto engine = o->engine.make(n);

@@ -6,6 +6,7 @@
 #include "commands.hpp"
 #include "npy.hpp"
 #include "spheremask/error.hpp"
+#include "store_enroll.hpp"
 
 namespace spheremask::cli {
 
@@ -15,11 +16,15 @@ void add_enroll_command(CLI::App& app) {
   auto o = std::make_shared<Opts>();
   o->engine.add_to(*cmd);
   cmd->add_option("--templates", o->templates, "float32 .npy, rows = templates")->required();
-  cmd->add_option("--out", o->out, "directory for the records (record-NNNNNNN.smhd)")->required();
+  auto* out = cmd->add_option("--out", o->out, "directory for the records (record-NNNNNNN.smhd)");
+  auto store = add_store_enroll_options(*cmd);  // store mode: --store --ids [--replace] (store_enroll.cpp)
+  out->excludes("--store");
   cmd->add_option("--batch", o->batch, "templates per engine call")->capture_default_str();
   cmd->add_option("--insecure-seed", o->seed_hex,
                   "INSECURE: derive every secret from this 64-hex-digit seed (reproducible tests and benchmarks only)");
-  cmd->callback([o] {
+  cmd->callback([o, store] {
+    if (!store->store.empty()) return run_store_enroll(o->engine, *store, o->templates, o->batch, o->seed_hex);
+    if (o->out.empty()) throw Error(ErrorCode::InvalidArgument, "enroll needs --out DIR or --store DB");
     const NpyMatrix x = NpyMatrix::open(o->templates);
     auto engine = o->engine.make(uint32_t(x.cols()));
     EnrollOptions eo;

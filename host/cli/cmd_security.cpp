@@ -1,10 +1,13 @@
-// `spheremask security`: code size in bits and minimum codeword angle.
+// `spheremask security`: code size in bits and minimum codeword angle, next to the acceptance-cliff
+// angle θ50 and the effective security of the whole pipeline (security_estimate.hpp).
 #include <cstdio>
 
 #include "spheremask/error.hpp"
+#include "spheremask/expander_file.hpp"
 
 #include "cli_common.hpp"
 #include "commands.hpp"
+#include "security_estimate.hpp"
 
 namespace spheremask::cli {
 namespace {
@@ -17,34 +20,82 @@ nlohmann::json describe(uint32_t n, uint32_t alpha) {
   return {{"n", n}, {"alpha", alpha}, {"bits", code_bits(n, alpha)}, {"min_angle_deg", min_angle_deg(alpha)}};
 }
 
+// describe() plus θ50 (code and input space) and effective bits for templates of dimension m.
+nlohmann::json describe_estimate(const security::Estimate& e) {
+  auto j = describe(e.n, e.alpha);
+  j["m"] = e.m;
+  j["theta50_code_deg"] = e.theta50_code_deg;
+  j["theta50_input_deg"] = e.theta50_input_deg;
+  j["cap_bits"] = e.cap_bits;
+  j["effective_bits"] = e.effective_bits;
+  j["expander"] = e.with_expander ? "given" : "none (isometric assumption)";
+  return j;
+}
+
+void print_rows(const nlohmann::json& rows) {
+  std::printf("%6s %6s %10s %15s %12s %12s %15s\n", "n", "alpha", "code bits", "min angle (deg)", "theta50 code",
+              "theta50 in", "effective bits");
+  for (const auto& r : rows)
+    std::printf("%6u %6u %10.1f %15.2f %12.2f %12.2f %15.1f\n", r["n"].get<uint32_t>(), r["alpha"].get<uint32_t>(),
+                r["bits"].get<double>(), r["min_angle_deg"].get<double>(), r["theta50_code_deg"].get<double>(),
+                r["theta50_input_deg"].get<double>(), r["effective_bits"].get<double>());
+}
+
 }  // namespace
 
 void add_security_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("security", "code size (bits) and minimum angle of C(n, alpha)");
+  auto* cmd = app.add_subcommand("security", "code size (bits), minimum angle, theta50 and effective bits of C(n, alpha)");
   auto n = std::make_shared<uint32_t>(512);
   auto alpha = std::make_shared<uint32_t>(16);
   auto json = std::make_shared<bool>(false);
   auto table = std::make_shared<bool>(false);
+  struct Extra { uint32_t m = 512; std::string expander; bool recommend = false; double bits = 112; security::EstimateOptions est; };
+  auto x = std::make_shared<Extra>();
   cmd->add_option("--n", *n, "code dimension")->capture_default_str();
   cmd->add_option("--alpha", *alpha, "nonzeros per codeword")->capture_default_str();
   cmd->add_flag("--json", *json, "machine-readable output");
   cmd->add_flag("--table", *table, "the published configurations");
+  cmd->add_option("--m", x->m, "template (input) dimension for the effective bits")->capture_default_str();
+  cmd->add_option("--expander", x->expander, "measure theta50 in input angles through this expander (.smte)");
+  cmd->add_flag("--recommend", x->recommend, "propose the (n, alpha) with the widest input theta50 that keeps --bits");
+  cmd->add_option("--bits", x->bits, "effective bits wanted by --recommend")->capture_default_str();
+  cmd->add_option("--trials", x->est.trials, "Monte-Carlo trials for theta50")->capture_default_str();
+  cmd->add_option("--seed", x->est.seed, "Monte-Carlo seed (not secret)")->capture_default_str();
   cmd->callback([=] {
+    std::shared_ptr<const Expander> e;
+    if (!x->expander.empty()) {
+      e = load_expander(x->expander);
+      if (e->input_dim() != x->m) x->m = e->input_dim();  // the expander fixes m
+    }
+    if (x->recommend) {
+      const auto best = security::recommend(x->m, x->bits, e.get(), x->est);
+      if (!best) throw Error(ErrorCode::InvalidArgument, "no (n, alpha) reaches " + std::to_string(x->bits) + " effective bits");
+      if (*json) return print_json(describe_estimate(*best));
+      std::printf("recommended for m=%u and >= %.0f effective bits%s:\n", x->m, x->bits,
+                  e ? " through the expander" : " (isometric expander assumed)");
+      return print_rows(nlohmann::json::array({describe_estimate(*best)}));
+    }
     if (*table) {
       nlohmann::json rows = nlohmann::json::array();
-      for (const auto& c : kPaperCodes) rows.push_back(describe(c.n, c.alpha));
+      for (const auto& c : kPaperCodes) {
+        if (e && c.n != e->output_dim()) continue;  // an expander fixes n
+        rows.push_back(describe_estimate(security::estimate(x->m, c.n, c.alpha, e.get(), x->est)));
+      }
       if (*json) return print_json(rows);
-      std::printf("%6s %6s %10s %15s\n", "n", "alpha", "code bits", "min angle (deg)");
-      for (const auto& r : rows)
-        std::printf("%6u %6u %10.1f %15.2f\n", r["n"].get<uint32_t>(), r["alpha"].get<uint32_t>(), r["bits"].get<double>(),
-                    r["min_angle_deg"].get<double>());
-      return;
+      std::printf("effective bits = min(code bits, -log2 cap(theta50 in, m=%u))%s\n", x->m,
+                  e ? ", theta50 measured through the expander" : "; theta50 in = theta50 code (isometric expander assumed)");
+      return print_rows(rows);
     }
     if (*alpha < 1 || *alpha >= *n) throw Error(ErrorCode::InvalidArgument, "need 1 <= alpha < n");
-    const auto d = describe(*n, *alpha);
+    const uint32_t code_n = e ? e->output_dim() : *n;
+    const auto d = describe_estimate(security::estimate(x->m, code_n, *alpha, e.get(), x->est));
     if (*json) return print_json(d);
-    std::printf("C(%u, %u): %.1f bits of code size, minimum angle between codewords %.2f degrees\n", *n, *alpha,
+    std::printf("C(%u, %u): %.1f bits of code size, minimum angle between codewords %.2f degrees\n", code_n, *alpha,
                 d["bits"].get<double>(), d["min_angle_deg"].get<double>());
+    std::printf("theta50 %.2f degrees in code space, %.2f degrees in input space%s\n", d["theta50_code_deg"].get<double>(),
+                d["theta50_input_deg"].get<double>(), e ? "" : " (isometric expander assumed)");
+    std::printf("effective security for m=%u: %.1f bits (random-template acceptance bound %.1f bits)\n", x->m,
+                d["effective_bits"].get<double>(), d["cap_bits"].get<double>());
   });
 }
 

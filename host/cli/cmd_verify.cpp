@@ -5,6 +5,7 @@
 #include "commands.hpp"
 #include "npy.hpp"
 #include "spheremask/error.hpp"
+#include "store_verify.hpp"
 
 namespace spheremask::cli {
 
@@ -14,9 +15,13 @@ void add_verify_command(CLI::App& app) {
   auto o = std::make_shared<Opts>();
   o->engine.add_to(*cmd, false);
   cmd->add_option("--templates", o->templates, "float32 .npy of probes")->required();
-  cmd->add_option("--records", o->records, "directory of .smhd records")->required();
+  auto* records = cmd->add_option("--records", o->records, "directory of .smhd records");
+  auto store = add_store_verify_options(*cmd);  // 1:1 against a store: --store --id [--row] (store_verify.cpp)
+  records->excludes("--store");
   cmd->add_flag("--json", o->json, "machine-readable output");
-  cmd->callback([o] {
+  cmd->callback([o, store] {
+    if (!store->store.empty()) return run_store_verify(o->engine, *store, o->templates, o->json);
+    if (o->records.empty()) throw Error(ErrorCode::InvalidArgument, "verify needs --records DIR or --store DB");
     const NpyMatrix y = NpyMatrix::open(o->templates);
     const auto records = load_record_dir(o->records, o->engine.allow_weak);
     if (records.size() != y.rows())

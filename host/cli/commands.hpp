@@ -11,5 +11,8 @@ void add_verify_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_seal_commands(CLI::App& app);
 void add_demo_command(CLI::App& app);
+void add_identify_command(CLI::App& app);
+void add_expander_command(CLI::App& app);
+void add_eval_command(CLI::App& app);
 
 }  // namespace spheremask::cli

@@ -13,9 +13,12 @@ int main(int argc, char** argv) {
   spheremask::cli::add_synth_command(app);
   spheremask::cli::add_enroll_command(app);
   spheremask::cli::add_verify_command(app);
+  spheremask::cli::add_identify_command(app);
   spheremask::cli::add_bench_command(app);
   spheremask::cli::add_seal_commands(app);
   spheremask::cli::add_demo_command(app);
+  spheremask::cli::add_expander_command(app);
+  spheremask::cli::add_eval_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

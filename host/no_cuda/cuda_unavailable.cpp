@@ -1,4 +1,5 @@
 // Linked when the CUDA backend is not compiled in: no devices, and a clear error if one is asked for.
+#include "../../cuda/cuda_selftest.hpp"
 #include "backend_impl.hpp"
 #include "spheremask/error.hpp"
 
@@ -7,6 +8,10 @@ namespace spheremask::internal {
 int cuda_device_count_impl() { return 0; }
 
 std::unique_ptr<BackendImpl> make_cuda_backend(const EngineOptions&) {
+  throw Error(ErrorCode::Unavailable, "this build of spheremask has no CUDA backend (SPHEREMASK_ENABLE_CUDA=OFF)");
+}
+
+CudaDetailSelftest cuda_detail_selftest(int, const uint8_t*, const uint8_t*) {
   throw Error(ErrorCode::Unavailable, "this build of spheremask has no CUDA backend (SPHEREMASK_ENABLE_CUDA=OFF)");
 }
 

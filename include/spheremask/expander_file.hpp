@@ -41,7 +41,8 @@ SPHEREMASK_API std::vector<uint8_t> serialize_expander(const ExpanderWeights& w)
 // Validates everything (magic, version, dtype, dimensions, sizes vs. byte count, summary, checksum,
 // finite weights, orthonormal W_s) and throws Error{InvalidRecord} naming the failing field.
 SPHEREMASK_API ExpanderWeights parse_expander(std::span<const uint8_t> bytes);
-SPHEREMASK_API ExpanderWeights read_expander_file(const std::string& path);
+// id (optional) receives the expander id of the file.
+SPHEREMASK_API ExpanderWeights read_expander_file(const std::string& path, std::array<uint8_t, 32>* id = nullptr);
 // Writes atomically; returns the expander id (SHA-256 of the file).
 SPHEREMASK_API std::array<uint8_t, 32> save_expander(const std::string& path, const ExpanderWeights& w);
 

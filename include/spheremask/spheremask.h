@@ -179,6 +179,27 @@ SPHEREMASK_API size_t sm_matches_probe_count(const sm_matches* matches);
 SPHEREMASK_API const size_t* sm_matches_offsets(const sm_matches* matches);
 SPHEREMASK_API const uint32_t* sm_matches_indices(const sm_matches* matches);
 
+/* ---- embedded record store (SQLite, records keyed by subject id) ------------------------------ */
+
+/* Like an engine, a store handle must not be used by two threads at once; open one per thread. */
+typedef struct sm_store sm_store;
+typedef enum sm_store_mode {
+  SM_STORE_READ_ONLY = 0,
+  SM_STORE_READ_WRITE = 1,
+  SM_STORE_CREATE = 2 /* read-write, creating the file if needed */
+} sm_store_mode;
+
+SPHEREMASK_API sm_status sm_store_open(const char* path, sm_store_mode mode, sm_store** out);
+SPHEREMASK_API void sm_store_free(sm_store* store);
+SPHEREMASK_API sm_status sm_store_count(sm_store* store, size_t* count);
+/* Stores ids[i] -> record i of `records` (count = sm_records_count) in one transaction: all or
+ * nothing. Without replace an id already present is an error. */
+SPHEREMASK_API sm_status sm_store_put(sm_store* store, const char* const* ids, const sm_records* records,
+                                      int replace);
+/* Parses the record stored under id (validating it) and appends it to `out`. SM_ERR_STORE when the
+ * id is absent. */
+SPHEREMASK_API sm_status sm_store_get_append(sm_store* store, const char* id, int allow_weak, sm_records* out);
+
 /* ---- sealing payloads under a released key (AES-256-GCM, "SMSL" v1) -------------------------- */
 
 /* Sealed size = plaintext size + SM_SEAL_OVERHEAD (magic, version, nonce, tag). */

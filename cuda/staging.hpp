@@ -1,0 +1,40 @@
+// Transfers between scattered host arrays (one per record) and one contiguous device array through
+// two pinned slots used in turn: the host copy into one slot overlaps the DMA of the other.
+#pragma once
+#include <cuda_runtime_api.h>
+
+#include <cstddef>
+#include <span>
+
+#include "cuda_raii.hpp"
+
+namespace spheremask::cuda {
+
+class StagingRing {
+ public:
+  explicit StagingRing(size_t slot_bytes = size_t(32) << 20) : slot_bytes_(slot_bytes) {}
+
+  // dst[i·bytes_each ...] ← src[i][0 .. bytes_each), enqueued on stream.
+  void upload(std::span<const void* const> src, size_t bytes_each, void* dst, cudaStream_t stream);
+  // dst[i][0 .. bytes_each) ← src[i·bytes_each ...]; returns when every host array is written.
+  void download(const void* src, size_t bytes_each, std::span<void* const> dst, cudaStream_t stream);
+
+ private:
+  struct Slot {
+    PinnedBuffer buffer;
+    Event done;
+    bool busy = false;
+    void* pending_dst = nullptr;  // download: where the slot's bytes go once `done` fires
+    size_t pending_bytes = 0;
+  };
+  void ensure_slots();
+  void download_pieces(const void* src, size_t bytes_each, std::span<void* const> dst, cudaStream_t stream);
+  void forget_pending() noexcept;
+  Slot& acquire(size_t piece);  // waits for the slot's previous transfer, finishing a pending download
+
+  size_t slot_bytes_;
+  Slot slots_[2];
+  bool allocated_ = false;
+};
+
+}  // namespace spheremask::cuda

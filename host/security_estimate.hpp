@@ -1,0 +1,53 @@
+// Honest security of a configuration (issue 4, item 6).
+//   θ50: the angle at which a probe is accepted with probability ½. In code space it follows from the
+//   distributional model P·t' ~ cosθ·c + sinθ·z (z uniform on the sphere ⟂ c): each Monte-Carlo trial
+//   has a critical angle below which decoding returns c, so θ50 is their median (seeded, not secret).
+//   With an expander, θ50 is measured in INPUT angles by pushing template pairs through it.
+//   Effective bits: −log2 P[a uniformly random unit template of dimension m is accepted], bounded by
+//   the spherical cap of angle θ50: cap(θ) = ½·I_{sin²θ}((m−1)/2, ½) (θ ≤ 90°). Reported next to the
+//   code size; the effective security of the pipeline is the smaller of the two.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "spheremask/expander.hpp"
+
+namespace spheremask::security {
+
+struct EstimateOptions {
+  size_t trials = 10000;       // Monte-Carlo trials for the code-space acceptance curve
+  size_t expander_pairs = 200; // template pairs per input angle when an expander is given
+  uint64_t seed = 1;
+};
+
+// Sorted critical code-space angles (degrees) of `trials` seeded trials.
+std::vector<double> critical_angles(uint32_t n, uint32_t alpha, size_t trials, uint64_t seed);
+// Fraction of trials whose critical angle exceeds angle_deg (the acceptance probability at that angle).
+double accept_probability(const std::vector<double>& sorted_critical, double angle_deg);
+double theta50_code_deg(uint32_t n, uint32_t alpha, const EstimateOptions& o = {});
+
+// Input-space θ50 through an expander, by bisection on the mean acceptance of seeded pairs.
+double theta50_input_deg(const Expander& e, const std::vector<double>& sorted_critical, const EstimateOptions& o = {});
+
+// log2 of the fraction of S^{m−1} within angle_deg of a point.
+double log2_cap_fraction(uint32_t m, double angle_deg);
+
+struct Estimate {
+  uint32_t m = 0, n = 0, alpha = 0;
+  double code_bits = 0;
+  double theta50_code_deg = 0;
+  double theta50_input_deg = 0;  // = code angle without an expander (isometric assumption)
+  double cap_bits = 0;           // −log2 cap(θ50 input, m)
+  double effective_bits = 0;     // min(code_bits, cap_bits)
+  bool with_expander = false;
+};
+
+Estimate estimate(uint32_t m, uint32_t n, uint32_t alpha, const Expander* e, const EstimateOptions& o = {});
+
+// Among n ∈ {512, 1024, 2048, 4096, 8192} (or the expander's n) and α ∈ 1…64, the (n, α) with the widest
+// input-space θ50 whose effective bits are at least `bits`; nullopt when none qualifies.
+std::optional<Estimate> recommend(uint32_t m, double bits, const Expander* e, const EstimateOptions& o = {});
+
+}  // namespace spheremask::security

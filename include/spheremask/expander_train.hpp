@@ -1,0 +1,58 @@
+// Training a template expander (DESIGN §3, issue 4 item 2): forward and backward as GEMMs on the CPU,
+// deterministic for a seed. Only the body W0…W4 is trained; W_s stays semi-orthogonal.
+//
+// Objectives (both are weighted MSEs between the Gram matrices of inputs and unit outputs):
+//   Gram  — the published recipe: random unit vectors of dimension 2n, plain mean over the batch.
+//   Pairs — template-space inputs W_s·t in groups of 8 (an anchor plus 7 templates at angles uniform in
+//           [0, max_pair_angle]); loss = mean over within-group pairs + mean over the whole batch.
+// residual_weight (Pairs only) subtracts w·r², r = in-batch affine-fit residual of the outputs, so a
+// user can trade angle error (w = 0: most isometric, most linear) against non-linearity (w > 0).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "spheremask/expander_file.hpp"
+#include "spheremask/export.hpp"
+
+namespace spheremask {
+
+enum class TrainObjective { Gram, Pairs };
+enum class TrainOptimizer { Sgd, Adam };
+
+struct TrainOptions {
+  size_t steps = 15;
+  size_t batch = 0;  // rows per step; 0 = 256 (Gram) or max(256, 4·(m+1)) (Pairs)
+  float lr = 0.01f;
+  uint64_t seed = 1;
+  TrainObjective objective = TrainObjective::Gram;
+  TrainOptimizer optimizer = TrainOptimizer::Sgd;
+  double residual_weight = 0;
+  double max_pair_angle_deg = 100;
+};
+
+struct TrainStep {
+  size_t step = 0;              // 1-based
+  double loss = 0;              // objective value (angle term − residual_weight·residual²)
+  double gram_loss = 0;         // the weighted Gram MSE alone
+  double residual = -1;         // in-batch affine-fit residual (Pairs), −1 when not computed
+};
+
+struct TrainResult {
+  double first_loss = 0, last_loss = 0;
+};
+
+SPHEREMASK_API const char* objective_name(TrainObjective o);
+SPHEREMASK_API TrainObjective parse_objective(const std::string& name);  // "gram" | "pairs"
+SPHEREMASK_API const char* optimizer_name(TrainOptimizer o);
+SPHEREMASK_API TrainOptimizer parse_optimizer(const std::string& name);  // "sgd" | "adam"
+
+// Trains w in place; progress (optional) is called after every step. Throws Error{InvalidArgument}.
+SPHEREMASK_API TrainResult train_expander(ExpanderWeights& w, const TrainOptions& o,
+                                          const std::function<void(const TrainStep&)>& progress = {});
+
+// The objective on `batches` fresh held-out batches (a stream separate from training), no update.
+SPHEREMASK_API TrainStep evaluate_objective(const ExpanderWeights& w, const TrainOptions& o, size_t batches = 4);
+
+}  // namespace spheremask

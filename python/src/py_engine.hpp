@@ -1,0 +1,45 @@
+// spheremask.Engine: the C++ engine on numpy arrays and bytes records. Calls release the GIL while
+// the engine works; a per-engine lock keeps two Python threads from using it at once.
+#pragma once
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "spheremask/engine.hpp"
+
+namespace spheremask::python {
+
+namespace py = pybind11;
+using FloatRows = py::array_t<float, py::array::c_style | py::array::forcecast>;
+
+class PyEngine {
+ public:
+  PyEngine(uint32_t m, std::optional<uint32_t> n, uint32_t alpha, const std::string& dtype, const std::string& backend,
+           int threads, std::optional<std::filesystem::path> expander, bool allow_weak);
+
+  py::list enroll(const FloatRows& templates, const std::optional<py::bytes>& insecure_seed);
+  py::array_t<uint8_t> verify_decisions(const FloatRows& templates, const py::sequence& records);
+  py::array_t<bool> verify(const FloatRows& templates, const py::sequence& records);
+  py::list derive_keys(const FloatRows& templates, const py::sequence& records, const py::object& context);
+  py::list identify(const FloatRows& probes, const py::sequence& gallery);
+
+  const Params& params() const { return engine_->params(); }
+  std::string backend_name() const;
+  std::string device_name() const { return engine_->device_name(); }
+
+ private:
+  size_t rows_of(const FloatRows& templates, const char* what) const;
+  std::vector<Record> parse_records(const py::sequence& records) const;  // caller holds the GIL
+
+  std::unique_ptr<Engine> engine_;
+  std::mutex mutex_;  // Engine is not thread-safe
+};
+
+void register_engine(py::module_& m);
+
+}  // namespace spheremask::python
