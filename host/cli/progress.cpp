@@ -17,8 +17,8 @@ std::string format_duration(double seconds) {
   return buf;
 }
 
-Progress::Progress(std::string label, size_t total, double plain_interval_s)
-    : label_(std::move(label)), total_(total), tty_(isatty(STDERR_FILENO) == 1), interval_s_(plain_interval_s),
+Progress::Progress(std::string label, size_t total, size_t already, double plain_interval_s)
+    : label_(std::move(label)), total_(total), already_(already), tty_(isatty(STDERR_FILENO) == 1), interval_s_(plain_interval_s),
       start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
 
 void Progress::update(size_t done) {
@@ -39,17 +39,18 @@ void Progress::draw(bool final) {
   const double elapsed = std::chrono::duration<double>(last_draw_ - start_).count();
   const double rate = elapsed > 0 ? double(done_) / elapsed : 0.0;
   const double eta = rate > 0 ? double(total_ - done_) / rate : NAN;
-  const double pct = total_ ? 100.0 * double(done_) / double(total_) : 100.0;
+  const size_t shown = already_ + done_, whole = already_ + total_;
+  const double pct = whole ? 100.0 * double(shown) / double(whole) : 100.0;
   if (tty_) {
     constexpr int width = 30;
     const int filled = int(width * pct / 100.0);
     std::string bar(size_t(filled), '#');
     bar.resize(width, '.');
-    std::fprintf(stderr, "\r%s [%s] %zu/%zu %5.1f%%  %.1f/s  %s %s\033[K", label_.c_str(), bar.c_str(), done_, total_,
+    std::fprintf(stderr, "\r%s [%s] %zu/%zu %5.1f%%  %.1f/s  %s %s\033[K", label_.c_str(), bar.c_str(), shown, whole,
                  pct, rate, final ? "in" : "ETA", format_duration(final ? elapsed : eta).c_str());
     if (final) std::fputc('\n', stderr);
   } else {
-    std::fprintf(stderr, "%s: %zu/%zu (%.1f%%) %.1f/s %s %s\n", label_.c_str(), done_, total_, pct, rate,
+    std::fprintf(stderr, "%s: %zu/%zu (%.1f%%) %.1f/s %s %s\n", label_.c_str(), shown, whole, pct, rate,
                  final ? "elapsed" : "ETA", format_duration(final ? elapsed : eta).c_str());
   }
   std::fflush(stderr);

@@ -9,15 +9,16 @@ namespace spheremask::cli {
 
 class Progress {
  public:
-  // total: items this run will process; the rate and ETA count only these.
-  Progress(std::string label, size_t total, double plain_interval_s = 10.0);
+  // total: items this run will process; the rate and ETA count only these. already: items done by an
+  // earlier run (a resume), shown in the counts so the bar reads against the whole input.
+  Progress(std::string label, size_t total, size_t already = 0, double plain_interval_s = 10.0);
   void update(size_t done);  // items processed so far
   void finish();             // final line (also on a terminal)
 
  private:
   void draw(bool final);
   std::string label_;
-  size_t total_, done_ = 0;
+  size_t total_, already_, done_ = 0;
   bool tty_;
   double interval_s_;
   std::chrono::steady_clock::time_point start_, last_draw_;

@@ -47,7 +47,7 @@ void run_store_enroll(const EngineFlags& flags, const StoreEnrollOptions& option
     std::fprintf(stderr, "spheremask: %zu of %zu ids already in %s: skipped (--replace re-enrolls them)\n", skipped,
                  ids.size(), options.store.c_str());
 
-  Progress progress("enroll", todo.size());
+  Progress progress("enroll", todo.size(), skipped);
   batch = std::max<size_t>(batch, 1);
   for (size_t begin = 0; begin < todo.size(); begin += batch) {
     const size_t end = std::min(todo.size(), begin + batch);

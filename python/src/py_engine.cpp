@@ -56,17 +56,26 @@ size_t PyEngine::rows_of(const FloatRows& t, const char* what) const {
 }
 
 std::vector<Record> PyEngine::parse_records(const py::sequence& records) const {
-  std::vector<Record> out;
-  out.reserve(records.size());
+  // Take references under the GIL (so the bytes outlive a concurrent change of the list), then
+  // validate without it: parsing hashes every P.
+  std::vector<py::object> items;
+  std::vector<std::span<const uint8_t>> views;
+  items.reserve(records.size());
   for (size_t i = 0; i < records.size(); ++i) {
-    const py::object item = records[i];
-    if (!py::isinstance<py::bytes>(item))
+    items.push_back(records[i]);
+    if (!py::isinstance<py::bytes>(items.back()))
       throw Error(ErrorCode::InvalidArgument, "record " + std::to_string(i) + " is not bytes");
     char* data = nullptr;
     Py_ssize_t len = 0;
-    PyBytes_AsStringAndSize(item.ptr(), &data, &len);
+    PyBytes_AsStringAndSize(items.back().ptr(), &data, &len);
+    views.emplace_back(reinterpret_cast<const uint8_t*>(data), size_t(len));
+  }
+  std::vector<Record> out;
+  out.reserve(views.size());
+  py::gil_scoped_release nogil;
+  for (size_t i = 0; i < views.size(); ++i) {
     try {
-      out.push_back(Record::parse({reinterpret_cast<const uint8_t*>(data), size_t(len)}, params().allow_weak));
+      out.push_back(Record::parse(views[i], params().allow_weak));
     } catch (const Error& e) {
       throw Error(e.code(), "record " + std::to_string(i) + ": " + e.what());
     }

@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# One-call GPU check (issue 3): the GPU test suite, then `spheremask bench` for enroll and verify at
+# n = 512 … 8192 on the CUDA backend, the PyTorch peer on the same GPU when torch with CUDA imports,
+# and $OUT/results.json + $OUT/results.md with each rate next to its floor (DESIGN §5).
+# Run from the repository root with a prebuilt build directory (see bench/README.md):
+#   bench/device-check.sh [build-dir]        (default: $BUILD or build; results in $OUT or ./device-check-out)
+# Every step is time-boxed so that the whole script ends within about 8 minutes.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-${BUILD:-build}}
+OUT=${OUT:-$PWD/device-check-out}
+BUDGET_S=${BUDGET_S:-470}
+ALPHA=${ALPHA:-16}
+mkdir -p "$OUT"
+export LD_LIBRARY_PATH="$PWD/$BUILD/libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+CLI="$BUILD/host/cli/spheremask"
+TESTS="$BUILD/tests/spheremask_tests"
+RAW="$OUT/bench.jsonl"
+LOG="$OUT/device-check.log"
+: >"$RAW"
+: >"$LOG"
+status=0
+
+say() { echo "device-check: $*" | tee -a "$LOG"; }
+# Seconds left of the budget, capped at $1.
+left() {
+  local rest=$((BUDGET_S - SECONDS))
+  ((rest < 0)) && rest=0
+  echo $((rest < $1 ? rest : $1))
+}
+
+say "build=$BUILD out=$OUT"
+nvidia-smi --query-gpu=name,memory.total,clocks.max.sm,driver_version --format=csv 2>&1 | tee -a "$LOG"
+GPU_NAME=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)
+
+# 1. GPU tests. ctest needs the build tree at the path it was configured in; otherwise run the test
+#    binary with the same selection as the gpu label (test names containing "Cuda").
+t=$(left 240)
+configured=$(sed -n 's/^CMAKE_CACHEFILE_DIR:INTERNAL=//p' "$BUILD/CMakeCache.txt" 2>/dev/null)
+if [[ -n "$configured" && "$(cd "$BUILD" && pwd -P)" == "$(cd "$configured" 2>/dev/null && pwd -P)" ]]; then
+  say "ctest -L gpu (timeout ${t}s)"
+  (cd "$BUILD" && SPHEREMASK_REQUIRE_GPU=1 timeout "$t" ctest -L gpu --output-on-failure) >"$OUT/ctest-gpu.log" 2>&1
+else
+  say "build tree moved (configured in $configured): running $TESTS --gtest_filter='*Cuda*' (timeout ${t}s)"
+  SPHEREMASK_REQUIRE_GPU=1 timeout "$t" "$TESTS" --gtest_filter='*Cuda*' >"$OUT/ctest-gpu.log" 2>&1
+fi
+rc=$?
+tail -25 "$OUT/ctest-gpu.log" | tee -a "$LOG"
+if ((rc != 0)); then say "GPU tests FAILED (rc=$rc)"; status=1; else say "GPU tests passed"; fi
+
+# 2. Benchmarks: per n, the templates per timed run (P for verify must fit host and device memory).
+declare -A ENROLL_COUNT=([512]=512 [1024]=256 [2048]=64 [4096]=16 [8192]=8)
+declare -A VERIFY_COUNT=([512]=2048 [1024]=1024 [2048]=256 [4096]=64 [8192]=16)
+for n in 512 1024 2048 4096 8192; do
+  for op in enroll verify; do
+    count=${ENROLL_COUNT[$n]}
+    [[ $op == verify ]] && count=${VERIFY_COUNT[$n]}
+    t=$(left 45)
+    if ((t < 5)); then say "out of time: skipping $op n=$n"; continue; fi
+    line=$(timeout "$t" "$CLI" bench --op "$op" --backend cuda --n "$n" --alpha "$ALPHA" --count "$count" --json 2>>"$LOG" | tail -1)
+    rc=$?
+    if ((rc == 0)) && [[ $line == \{* ]]; then
+      echo "{\"impl\":\"spheremask\",\"result\":$line}" >>"$RAW"
+      say "spheremask $op n=$n: $line"
+    else
+      say "spheremask $op n=$n FAILED or timed out (rc=$rc, ${t}s)"
+      status=1
+    fi
+  done
+done
+
+# 3. PyTorch peer on the same GPU, if torch with CUDA is importable here.
+if timeout 60 python3 -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)' >/dev/null 2>&1; then
+  for n in 512 1024 2048 4096 8192; do
+    for op in enroll verify; do
+      count=${ENROLL_COUNT[$n]}
+      [[ $op == verify ]] && count=${VERIFY_COUNT[$n]}
+      t=$(left 30)
+      if ((t < 5)); then say "out of time: skipping torch $op n=$n"; continue; fi
+      line=$(timeout "$t" python3 bench/peers/ironmask_torch.py --op "$op" --n "$n" --alpha "$ALPHA" --count "$count" \
+        --device cuda 2>>"$LOG" | tail -1)
+      if [[ $line == \{* ]]; then
+        echo "{\"impl\":\"torch\",\"result\":$line}" >>"$RAW"
+        say "torch $op n=$n: $line"
+      else
+        say "torch $op n=$n failed or timed out (${t}s)"
+      fi
+    done
+  done
+else
+  say "PyTorch with CUDA is not importable here: peer skipped"
+fi
+
+# 4. Tables: floors from DESIGN §5 (verify: bytes of P / HBM bandwidth; enroll: (4/3)n³ flop / FP32 peak).
+if command -v python3 >/dev/null 2>&1; then
+  GPU_NAME="$GPU_NAME" python3 - "$RAW" "$OUT" <<'PY' | tee -a "$LOG"
+import json, os, sys
+raw, out = sys.argv[1], sys.argv[2]
+name = os.environ.get("GPU_NAME", "")
+# (HBM bytes/s as measured in DESIGN §5 where known, FP32 non-tensor peak flop/s from the datasheets)
+table = [("H200", 4.3e12, 66.9e12), ("H100 PCIe", 2.0e12, 51.2e12), ("H100", 3.0e12, 66.9e12)]
+hbm, fp32, known = 3.0e12, 66.9e12, False
+for key, bw, peak in table:
+    if key in name:
+        hbm, fp32, known = bw, peak, True
+        break
+pcie = 50e9
+rows = [json.loads(l) for l in open(raw) if l.strip()]
+peers = {(r["result"]["op"], r["result"]["n"]): r["result"]["per_second"] for r in rows if r["impl"] == "torch"}
+results = []
+for r in rows:
+    if r["impl"] != "spheremask":
+        continue
+    b = r["result"]; n = b["n"]; op = b["op"]
+    size = 2 if b.get("dtype") == "f16" else 4
+    p_bytes = n * n * size
+    if op == "verify":
+        floor = hbm / p_bytes            # P resident in HBM, read once
+        pcie_floor = pcie / p_bytes      # P uploaded from the host every call (what the Engine API does)
+    else:
+        floor = fp32 / (4.0 / 3.0 * n ** 3)
+        pcie_floor = pcie / p_bytes      # P downloaded to the host
+    peer = peers.get((op, n))
+    results.append(dict(op=op, n=n, alpha=b["alpha"], count=b["count"], per_second=b["per_second"],
+                        floor_per_second=floor, fraction_of_floor=b["per_second"] / floor,
+                        pcie_floor_per_second=pcie_floor, fraction_of_pcie_floor=b["per_second"] / pcie_floor,
+                        torch_per_second=peer, speedup_vs_torch=(b["per_second"] / peer) if peer else None,
+                        device=b.get("device", name)))
+meta = dict(gpu=name, hbm_bytes_per_second=hbm, fp32_flops=fp32, table_match=known, pcie_bytes_per_second=pcie)
+json.dump(dict(meta=meta, results=results), open(os.path.join(out, "results.json"), "w"), indent=1)
+lines = ["# spheremask device check: %s" % (name or "unknown GPU"), "",
+         "Floors (DESIGN §5): verify = HBM %.1f TB/s / bytes of P; enroll = FP32 %.1f TFLOP/s / ((4/3)n³)%s; "
+         "PCIe floor = 50 GB/s / bytes of P." % (hbm / 1e12, fp32 / 1e12, "" if known else " (GPU not in table: H100 assumed)"),
+         "", "| op | n | α | count | per second | floor/s | of floor | PCIe floor/s | of PCIe floor | torch/s | × torch |",
+         "|---|---|---|---|---|---|---|---|---|---|---|"]
+for x in results:
+    lines.append("| %s | %d | %d | %d | %.1f | %.1f | %.1f%% | %.1f | %.1f%% | %s | %s |" % (
+        x["op"], x["n"], x["alpha"], x["count"], x["per_second"], x["floor_per_second"], 100 * x["fraction_of_floor"],
+        x["pcie_floor_per_second"], 100 * x["fraction_of_pcie_floor"],
+        "%.1f" % x["torch_per_second"] if x["torch_per_second"] else "–",
+        "%.2f" % x["speedup_vs_torch"] if x["speedup_vs_torch"] else "–"))
+open(os.path.join(out, "results.md"), "w").write("\n".join(lines) + "\n")
+print("\n".join(lines))
+PY
+else
+  say "python3 missing: raw results only in $RAW"
+  cp "$RAW" "$OUT/results.json"
+fi
+
+say "done in ${SECONDS}s, status $status"
+exit $status
