@@ -4,6 +4,8 @@
 # the build directory can be carried to the device and run with LD_LIBRARY_PATH=BUILD/libs.
 # Left out: the CUDA toolkit's libraries (the device has the CUDA 13 runtime), the driver (libcuda)
 # and glibc itself.
+# The libraries are also packed into BUILD/libs.tar.xz (~11 MiB instead of ~57 MiB) so that the whole
+# carry (test binary, CLI, libraries) stays under the device tool's 64 MiB; device-check.sh unpacks it.
 # Usage: bench/collect-libs.sh [build-dir]   (default: $BUILD or build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +39,9 @@ while read -r lib; do
   fi
 done < <(for b in "${binaries[@]}"; do ldd "$b" | awk '$2 == "=>" && $3 ~ /^\// {print $3}'; done | sort -u)
 
-echo "collect-libs: $copied libraries copied to $DEST ($(du -sh "$DEST" | cut -f1)); build dir is $(du -sh "$BUILD" | cut -f1) (carry limit 64 MiB)"
+tar -C "$BUILD" -cf - libs | xz -T0 -6 >"$BUILD/libs.tar.xz"
+echo "collect-libs: $copied new libraries in $DEST ($(du -sh "$DEST" | cut -f1)), packed as $BUILD/libs.tar.xz" \
+  "($(du -sh "$BUILD/libs.tar.xz" | cut -f1)); carry $BUILD/tests/spheremask_tests $BUILD/host/cli/spheremask" \
+  "$BUILD/libs.tar.xz (whole build dir: $(du -sh "$BUILD" | cut -f1); the carry limit is 64 MiB)"
 missing=$(for b in "${binaries[@]}"; do ldd "$b" | grep "not found" || true; done | sort -u)
 [[ -z "$missing" ]] || { echo "collect-libs: unresolved here:" >&2; echo "$missing" >&2; exit 1; }

@@ -12,6 +12,10 @@ OUT=${OUT:-$PWD/device-check-out}
 BUDGET_S=${BUDGET_S:-470}
 ALPHA=${ALPHA:-16}
 mkdir -p "$OUT"
+# Non-CUDA shared libraries from bench/collect-libs.sh: carried as BUILD/libs or packed as BUILD/libs.tar.xz.
+if [[ ! -d "$BUILD/libs" && -f "$BUILD/libs.tar.xz" ]]; then
+  xz -dc "$BUILD/libs.tar.xz" | tar -C "$BUILD" -xf - || echo "device-check: could not unpack $BUILD/libs.tar.xz" >&2
+fi
 export LD_LIBRARY_PATH="$PWD/$BUILD/libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 CLI="$BUILD/host/cli/spheremask"
 TESTS="$BUILD/tests/spheremask_tests"

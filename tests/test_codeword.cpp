@@ -165,6 +165,21 @@ TEST(CodewordSampling, ChiSquarePositionsAndSignsN512Alpha16) { check_uniformity
 // A bound that is not a power of two exercises the rejection step of uniform_below.
 TEST(CodewordSampling, ChiSquarePositionsAndSignsN100Alpha3) { check_uniformity(100, 3, 30000); }
 
+// The rejection step of uniform_below, which no statistical test can see (its bias is ~1e-8): feed
+// hand-picked words. For bound 100, 2^32 mod 100 = 96, so words ≥ 4294967200 are rejected.
+TEST(CodewordSampling, UniformBelowRejectsTheBiasedTail) {
+  const auto seed = golden_seed();
+  detail::ChachaWordStream ws(seed.data());
+  ws.next();  // fill the buffer from block 0, then overwrite the words still to come
+  const uint32_t words[] = {4294967200u, 4294967295u, 4294967199u, 0xffffffffu, 12345u, 0xffffffffu};
+  for (int i = 0; i < 6; ++i) ws.buf[1 + i] = words[i];
+  EXPECT_EQ(detail::uniform_below(ws, 100), 99u);   // two rejections, then 4294967199 mod 100
+  EXPECT_EQ(detail::uniform_below(ws, 64), 63u);    // power of two: nothing is rejected
+  EXPECT_EQ(detail::uniform_below(ws, 7), 12345u % 7);
+  EXPECT_EQ(detail::uniform_below(ws, 1), 0u);      // bound 1 always 0, consuming one word
+  EXPECT_EQ(ws.used, 7);
+}
+
 // Pairs matter too: all C(6,2) = 15 position pairs of C(6, 2) equally likely.
 TEST(CodewordSampling, ChiSquareOfPairsSmallCode) {
   const size_t N = 30000;

@@ -19,7 +19,8 @@ namespace {
 
 using namespace spheremask::testing;
 
-// max |AᵀA − I| for row-major n×n A (double accumulation).
+// max |AᵀA − I| for row-major n×n A (double accumulation). The CPU gives ~5e-7 for n ≤ 512; the
+// 1e-5 bounds below leave room for another backend's rounding, not for reduced-precision (TF32) math.
 double orthogonality_error(const std::vector<float>& a, uint32_t n) {
   double worst = 0;
   for (uint32_t i = 0; i < n; ++i)
@@ -49,7 +50,7 @@ TEST_P(HaarTest, QIsOrthogonal) {
       const auto key = keyflow::deterministic_key("orth", golden_seed(), n * 10 + i);
       std::vector<float> q(size_t(n) * n);
       engine->impl().haar(key.data(), n, q.data());
-      EXPECT_LT(orthogonality_error(q, n), 2e-5 * std::sqrt(double(n))) << "n " << n;
+      EXPECT_LT(orthogonality_error(q, n), 1e-5) << "n " << n;
       // Same key, same matrix (deterministic), different key, different matrix.
       std::vector<float> q2(q.size());
       engine->impl().haar(key.data(), n, q2.data());
@@ -160,7 +161,7 @@ TEST_P(HaarTest, EnrolledPMapsTemplateToCodeword) {
         worst = std::max(worst, std::fabs(y - cv[r]));
       }
       EXPECT_LT(worst, 1e-4) << "n " << n << " record " << i;
-      EXPECT_LT(orthogonality_error(p, n), 2e-5 * std::sqrt(double(n))) << "n " << n << " record " << i;
+      EXPECT_LT(orthogonality_error(p, n), 1e-5) << "n " << n << " record " << i;
 
       // Q from key_Q; x = random vector projected off t and Qᵀc; then P x must equal Q x.
       const auto kq = keyflow::deterministic_key("Q", golden_seed(), 5 + i);

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <numbers>
 #include <random>
 #include <span>
 #include <stdexcept>
@@ -87,7 +88,7 @@ inline std::vector<float> at_angle(const float* t, size_t n, double deg, std::mt
   double vn = 0;
   for (size_t i = 0; i < n; ++i) { v[i] -= dot * td[i]; vn += v[i] * v[i]; }
   vn = std::sqrt(vn);
-  const double th = deg * M_PI / 180.0;
+  const double th = deg * std::numbers::pi / 180.0;
   std::vector<float> out(n);
   for (size_t i = 0; i < n; ++i) out[i] = float(std::cos(th) * td[i] + std::sin(th) * v[i] / vn);
   return out;
@@ -96,7 +97,7 @@ inline std::vector<float> at_angle(const float* t, size_t n, double deg, std::mt
 inline double angle_deg(const float* a, const float* b, size_t n) {
   double ab = 0, aa = 0, bb = 0;
   for (size_t i = 0; i < n; ++i) { ab += double(a[i]) * b[i]; aa += double(a[i]) * a[i]; bb += double(b[i]) * b[i]; }
-  return std::acos(std::clamp(ab / std::sqrt(aa * bb), -1.0, 1.0)) * 180.0 / M_PI;
+  return std::acos(std::clamp(ab / std::sqrt(aa * bb), -1.0, 1.0)) * 180.0 / std::numbers::pi;
 }
 
 // Record P as f32 (f32 records only).
