@@ -40,6 +40,18 @@ struct IdentifyHit {
   detail::Codeword codeword;
 };
 
+// P matrices of a gallery placed where the backend computes. The default (host) implementation keeps
+// pointers into the caller's records and forwards to the backend's per-call methods.
+class ResidentGallery {
+ public:
+  virtual ~ResidentGallery() = default;
+  // Every (record, probe) verifier match, sorted (probe, record). probes: count × n unit rows.
+  virtual std::vector<IdentifyHit> identify(const float* probes, size_t probe_count, uint32_t alpha) = 0;
+  // Probe i against gallery record index[i]; as BackendImpl::verify.
+  virtual void verify(const float* probes, const uint32_t* index, size_t count, uint32_t alpha, uint8_t* match,
+                      detail::Codeword* matched) = 0;
+};
+
 class BackendImpl {
  public:
   virtual ~BackendImpl() = default;
@@ -58,6 +70,10 @@ class BackendImpl {
   // Every (record, probe) pair whose decoded verifier matches, in (probe, record) ascending order.
   virtual std::vector<IdentifyHit> identify(std::span<const GalleryItem> gallery, const float* probes,
                                             size_t probe_count, uint32_t n, uint32_t alpha, Dtype dtype) = 0;
+
+  // Places the gallery (all items of dtype) for repeated identify/verify. The items' memory stays valid
+  // for the gallery's lifetime. Default: host-resident (see host_gallery.cpp).
+  virtual std::unique_ptr<ResidentGallery> make_gallery(std::span<const GalleryItem> items, uint32_t n, Dtype dtype);
 
   // Haar Q (row-major n×n, f32) from key: for cross-backend tests and benchmarks.
   virtual void haar(const uint8_t key[32], uint32_t n, float* q) = 0;

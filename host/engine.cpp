@@ -86,7 +86,8 @@ std::vector<Record> Engine::enroll(const float* templates, size_t count, const E
   const int threads = internal::resolve_threads(options_.threads);
   for (size_t start = 0; start < count; start += batch_of(options_)) {
     const size_t bs = std::min(batch_of(options_), count - start);
-    std::vector<float> u = internal::prepare_templates(params_, app_transform_, templates + start * params_.m, bs, start);
+    std::vector<float> u =
+        internal::prepare_templates(params_, app_transform_, templates + start * params_.m, bs, options.first_index + start);
     std::vector<EnrollSecrets> secrets(bs);
     std::vector<internal::EnrollItem> items(bs);
     for (size_t i = 0; i < bs; ++i) {
@@ -164,45 +165,23 @@ void Engine::check_record(const Record& r, size_t index) const {
     throw Error(ErrorCode::InvalidRecord, "record " + std::to_string(index) + ": P has the wrong size");
 }
 
-std::vector<KeyedDecision> Engine::verify_common(const float* probes, size_t count, std::span<const Record> records,
-                                                 const std::string_view* context) {
-  if (records.size() != count)
-    throw Error(ErrorCode::InvalidArgument, std::to_string(count) + " probes but " + std::to_string(records.size()) +
-                                                " records (probe i is verified against record i)");
+std::vector<KeyedDecision> Engine::verify_batches(const float* probes, size_t count,
+                                                  const std::vector<const Record*>& records,
+                                                  const std::string_view* context, const BatchDecoder& decode) {
   if (count > 0 && probes == nullptr) throw Error(ErrorCode::InvalidArgument, "probes is null");
-  for (size_t i = 0; i < count; ++i) check_record(records[i], i);
   std::vector<KeyedDecision> out(count);
-  const uint32_t n = params_.n;
   const int threads = internal::resolve_threads(options_.threads);
   for (size_t start = 0; start < count; start += batch_of(options_)) {
     const size_t bs = std::min(batch_of(options_), count - start);
     std::vector<float> t = internal::prepare_templates(params_, app_transform_, probes + start * params_.m, bs, start);
     std::vector<uint8_t> match(bs, 0);
     std::vector<detail::Codeword> matched(bs);
-    for (Dtype dtype : {Dtype::F32, Dtype::F16}) {  // one backend call per P storage type
-      std::vector<internal::VerifyItem> items;
-      std::vector<size_t> where;
-      for (size_t i = 0; i < bs; ++i) {
-        const Record& r = records[start + i];
-        if (r.dtype != dtype) continue;
-        items.push_back({r.p.data(), t.data() + i * n, r.salt.data(), r.verifier.data()});
-        where.push_back(i);
-      }
-      if (items.empty()) continue;
-      std::vector<uint8_t> m(items.size(), 0);
-      std::vector<detail::Codeword> cw(items.size());
-      backend_->verify(items, n, params_.alpha, dtype, m.data(), cw.data());
-      for (size_t k = 0; k < items.size(); ++k) {
-        match[where[k]] = m[k];
-        if (m[k]) matched[where[k]] = cw[k];
-        cw[k].wipe();
-      }
-    }
+    decode(start, bs, t.data(), match.data(), matched.data());
     // A verifier match is an accept only when the MAC over header ‖ P holds too.
     internal::parallel_for(bs, threads, [&](size_t b, size_t e, int) {
       for (size_t i = b; i < e; ++i) {
         if (!match[i]) continue;
-        const Record& r = records[start + i];
+        const Record& r = *records[start + i];
         auto mk = keyflow::mac_key(r.salt.data(), matched[i]);
         const auto mac = keyflow::record_mac(mk, r);
         secure_zero(mk.data(), mk.size());
@@ -217,12 +196,45 @@ std::vector<KeyedDecision> Engine::verify_common(const float* probes, size_t cou
             secure_zero(key.data(), key.size());
           }
         }
-        matched[i].wipe();
       }
     });
+    for (auto& c : matched) c.wipe();
     secure_zero(t.data(), t.size() * sizeof(float));
   }
   return out;
+}
+
+std::vector<KeyedDecision> Engine::verify_common(const float* probes, size_t count, std::span<const Record> records,
+                                                 const std::string_view* context) {
+  if (records.size() != count)
+    throw Error(ErrorCode::InvalidArgument, std::to_string(count) + " probes but " + std::to_string(records.size()) +
+                                                " records (probe i is verified against record i)");
+  for (size_t i = 0; i < count; ++i) check_record(records[i], i);
+  std::vector<const Record*> record_ptrs(count);
+  for (size_t i = 0; i < count; ++i) record_ptrs[i] = &records[i];
+  const uint32_t n = params_.n;
+  return verify_batches(probes, count, record_ptrs, context,
+                        [&](size_t start, size_t bs, const float* t, uint8_t* match, detail::Codeword* matched) {
+    for (Dtype dtype : {Dtype::F32, Dtype::F16}) {  // one backend call per P storage type
+      std::vector<internal::VerifyItem> items;
+      std::vector<size_t> where;
+      for (size_t i = 0; i < bs; ++i) {
+        const Record& r = records[start + i];
+        if (r.dtype != dtype) continue;
+        items.push_back({r.p.data(), t + i * n, r.salt.data(), r.verifier.data()});
+        where.push_back(i);
+      }
+      if (items.empty()) continue;
+      std::vector<uint8_t> m(items.size(), 0);
+      std::vector<detail::Codeword> cw(items.size());
+      backend_->verify(items, n, params_.alpha, dtype, m.data(), cw.data());
+      for (size_t k = 0; k < items.size(); ++k) {
+        match[where[k]] = m[k];
+        if (m[k]) matched[where[k]] = cw[k];
+        cw[k].wipe();
+      }
+    }
+  });
 }
 
 std::vector<Decision> Engine::verify(const float* probes, size_t count, std::span<const Record> records) {
@@ -237,40 +249,125 @@ std::vector<KeyedDecision> Engine::verify_and_derive(const float* probes, size_t
   return verify_common(probes, count, records, &context);
 }
 
+namespace {
+
+// A verifier match counts only when the record's MAC holds too; returns the hits that pass.
+std::vector<uint8_t> macs_hold(const std::vector<internal::IdentifyHit>& hits, const Record* const* record_of_hit,
+                               int threads) {
+  std::vector<uint8_t> ok(hits.size(), 0);
+  internal::parallel_for(hits.size(), threads, [&](size_t b, size_t e, int) {
+    for (size_t h = b; h < e; ++h) {
+      const Record& r = *record_of_hit[h];
+      auto mk = keyflow::mac_key(r.salt.data(), hits[h].codeword);
+      const auto mac = keyflow::record_mac(mk, r);
+      secure_zero(mk.data(), mk.size());
+      ok[h] = crypto::equal_ct(mac.data(), r.mac.data(), 32) ? 1 : 0;
+    }
+  });
+  return ok;
+}
+
+std::vector<internal::GalleryItem> gallery_items(std::span<const Record> records, const std::vector<uint32_t>& which) {
+  std::vector<internal::GalleryItem> items;
+  items.reserve(which.size());
+  for (uint32_t i : which) items.push_back({records[i].p.data(), records[i].salt.data(), records[i].verifier.data()});
+  return items;
+}
+
+}  // namespace
+
+std::vector<std::vector<uint32_t>> Engine::identify_resident(const std::vector<float>& t, size_t count,
+                                                             internal::ResidentGallery& resident,
+                                                             std::span<const Record> records,
+                                                             const std::vector<uint32_t>& where,
+                                                             std::vector<std::vector<uint32_t>>& out) {
+  auto hits = resident.identify(t.data(), count, params_.alpha);
+  std::vector<const Record*> record_of_hit(hits.size());
+  for (size_t h = 0; h < hits.size(); ++h) record_of_hit[h] = &records[where[hits[h].record]];
+  const auto ok = macs_hold(hits, record_of_hit.data(), internal::resolve_threads(options_.threads));
+  for (size_t h = 0; h < hits.size(); ++h) {
+    if (ok[h]) out[hits[h].probe].push_back(where[hits[h].record]);
+    hits[h].codeword.wipe();
+  }
+  return out;
+}
+
 std::vector<std::vector<uint32_t>> Engine::identify(const float* probes, size_t count, std::span<const Record> gallery) {
   if (count > 0 && probes == nullptr) throw Error(ErrorCode::InvalidArgument, "probes is null");
   for (size_t i = 0; i < gallery.size(); ++i) check_record(gallery[i], i);
   std::vector<std::vector<uint32_t>> out(count);
   if (count == 0 || gallery.empty()) return out;
-  const std::vector<float> t = prepare(probes, count);
-  const int threads = internal::resolve_threads(options_.threads);
+  std::vector<float> t = prepare(probes, count);
   for (Dtype dtype : {Dtype::F32, Dtype::F16}) {
-    std::vector<internal::GalleryItem> items;
     std::vector<uint32_t> where;
     for (size_t i = 0; i < gallery.size(); ++i)
-      if (gallery[i].dtype == dtype) {
-        items.push_back({gallery[i].p.data(), gallery[i].salt.data(), gallery[i].verifier.data()});
-        where.push_back(uint32_t(i));
-      }
-    if (items.empty()) continue;
-    auto hits = backend_->identify(items, t.data(), count, params_.n, params_.alpha, dtype);
-    std::vector<uint8_t> ok(hits.size(), 0);
-    internal::parallel_for(hits.size(), threads, [&](size_t b, size_t e, int) {
-      for (size_t h = b; h < e; ++h) {
-        const Record& r = gallery[where[hits[h].record]];
-        auto mk = keyflow::mac_key(r.salt.data(), hits[h].codeword);
-        const auto mac = keyflow::record_mac(mk, r);
-        secure_zero(mk.data(), mk.size());
-        ok[h] = crypto::equal_ct(mac.data(), r.mac.data(), 32) ? 1 : 0;
-        hits[h].codeword.wipe();
-      }
-    });
-    for (size_t h = 0; h < hits.size(); ++h)
-      if (ok[h]) out[hits[h].probe].push_back(where[hits[h].record]);
+      if (gallery[i].dtype == dtype) where.push_back(uint32_t(i));
+    if (where.empty()) continue;
+    const auto items = gallery_items(gallery, where);
+    auto resident = backend_->make_gallery(items, params_.n, dtype);
+    identify_resident(t, count, *resident, gallery, where, out);
   }
   for (auto& ids : out) std::sort(ids.begin(), ids.end());
-  const auto mutable_t = const_cast<float*>(t.data());
-  secure_zero(mutable_t, t.size() * sizeof(float));
+  secure_zero(t.data(), t.size() * sizeof(float));
+  return out;
+}
+
+Gallery::Gallery(std::vector<Record> records, std::unique_ptr<internal::ResidentGallery> resident, const void* owner)
+    : records_(std::move(records)), resident_(std::move(resident)), owner_(owner) {}
+Gallery::~Gallery() = default;
+
+std::unique_ptr<Gallery> Engine::load_gallery(std::vector<Record> records) {
+  for (size_t i = 0; i < records.size(); ++i) {
+    check_record(records[i], i);
+    if (records[i].dtype != records[0].dtype)
+      throw Error(ErrorCode::Mismatch, "record " + std::to_string(i) + ": a gallery holds one P dtype (record 0 differs)");
+  }
+  std::unique_ptr<internal::ResidentGallery> resident;
+  if (!records.empty()) {
+    std::vector<uint32_t> all(records.size());
+    for (size_t i = 0; i < all.size(); ++i) all[i] = uint32_t(i);
+    resident = backend_->make_gallery(gallery_items(records, all), params_.n, records[0].dtype);
+  }
+  // The records' buffers do not move with the vector, so the resident items stay valid.
+  return std::unique_ptr<Gallery>(new Gallery(std::move(records), std::move(resident), this));
+}
+
+void Engine::check_gallery(const Gallery& g) const {
+  if (g.owner_ != this) throw Error(ErrorCode::InvalidArgument, "gallery was loaded by another engine");
+}
+
+std::vector<std::vector<uint32_t>> Engine::identify(const float* probes, size_t count, const Gallery& gallery) {
+  check_gallery(gallery);
+  if (count > 0 && probes == nullptr) throw Error(ErrorCode::InvalidArgument, "probes is null");
+  std::vector<std::vector<uint32_t>> out(count);
+  if (count == 0 || gallery.size() == 0) return out;
+  std::vector<float> t = prepare(probes, count);
+  std::vector<uint32_t> all(gallery.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = uint32_t(i);
+  identify_resident(t, count, *gallery.resident_, gallery.records_, all, out);
+  for (auto& ids : out) std::sort(ids.begin(), ids.end());
+  secure_zero(t.data(), t.size() * sizeof(float));
+  return out;
+}
+
+std::vector<Decision> Engine::verify(const float* probes, size_t count, const Gallery& gallery,
+                                     std::span<const uint32_t> index) {
+  check_gallery(gallery);
+  if (index.size() != count)
+    throw Error(ErrorCode::InvalidArgument, std::to_string(count) + " probes but " + std::to_string(index.size()) +
+                                                " gallery indices");
+  for (size_t i = 0; i < count; ++i)
+    if (index[i] >= gallery.size())
+      throw Error(ErrorCode::InvalidArgument, "gallery index " + std::to_string(index[i]) + " (probe " +
+                                                  std::to_string(i) + ") is out of range");
+  std::vector<const Record*> records(count);
+  for (size_t i = 0; i < count; ++i) records[i] = &gallery.records_[index[i]];
+  const auto keyed = verify_batches(probes, count, records, nullptr,
+                                    [&](size_t start, size_t bs, const float* t, uint8_t* match, detail::Codeword* cw) {
+                                      gallery.resident_->verify(t, index.data() + start, bs, params_.alpha, match, cw);
+                                    });
+  std::vector<Decision> out(count);
+  for (size_t i = 0; i < count; ++i) out[i] = keyed[i].decision;
   return out;
 }
 

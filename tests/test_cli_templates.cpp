@@ -80,7 +80,7 @@ TEST_F(CliTemplates, NonFiniteAndZeroRowsAreNamed) {
 
 // Known CLI bug (reported): `enroll --batch B` passes each batch to the engine on its own, so the engine
 // names rows relative to the batch ("row 1" for file row 3 with --batch 2). Enable once fixed.
-TEST_F(CliTemplates, DISABLED_BadRowIsNamedByFileRowAcrossBatches) {
+TEST_F(CliTemplates, BadRowIsNamedByFileRowAcrossBatches) {
   auto bad = good_;
   bad[3 * 128 + 5] = std::numeric_limits<float>::infinity();
   write("inf.npy", bad, 128);

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -45,7 +46,31 @@ struct KeyedDecision {
   SecretKey key;  // HKDF key for the context when decision == Accept, zeros otherwise
 };
 
-namespace internal { class BackendImpl; }
+namespace detail { struct Codeword; }
+namespace internal {
+class BackendImpl;
+class ResidentGallery;
+}  // namespace internal
+
+// Records of one configuration and one P dtype held where the engine computes: on a CUDA engine the
+// P matrices are uploaded to device memory once (streamed in chunks when they do not fit), so 1:N
+// identification and repeated verification read them at memory bandwidth. Made by Engine::load_gallery
+// and usable only with that engine.
+class SPHEREMASK_API Gallery {
+ public:
+  ~Gallery();
+  Gallery(const Gallery&) = delete;
+  Gallery& operator=(const Gallery&) = delete;
+  size_t size() const { return records_.size(); }
+  const Record& record(size_t i) const { return records_.at(i); }
+
+ private:
+  friend class Engine;
+  Gallery(std::vector<Record> records, std::unique_ptr<internal::ResidentGallery> resident, const void* owner);
+  std::vector<Record> records_;
+  std::unique_ptr<internal::ResidentGallery> resident_;
+  const void* owner_;
+};
 
 class SPHEREMASK_API Engine {
  public:
@@ -69,6 +94,14 @@ class SPHEREMASK_API Engine {
   std::vector<std::vector<uint32_t>> identify(const float* probes, size_t count,
                                               std::span<const Record> gallery);
 
+  // Places the records (all of this engine's configuration and one dtype) on the backend's device.
+  std::unique_ptr<Gallery> load_gallery(std::vector<Record> records);
+  // 1:N against a resident gallery: same result as identify(probes, count, records).
+  std::vector<std::vector<uint32_t>> identify(const float* probes, size_t count, const Gallery& gallery);
+  // Probe i against gallery record index[i] (P read from the resident copy).
+  std::vector<Decision> verify(const float* probes, size_t count, const Gallery& gallery,
+                               std::span<const uint32_t> index);
+
   // Normalized (and expanded, and application-bound) code-space vectors: count × n.
   std::vector<float> prepare(const float* templates, size_t count) const;
 
@@ -76,8 +109,19 @@ class SPHEREMASK_API Engine {
 
  private:
   void check_record(const Record& r, size_t index) const;
+  void check_gallery(const Gallery& g) const;
   std::vector<KeyedDecision> verify_common(const float* probes, size_t count, std::span<const Record> records,
                                            const std::string_view* context);
+  // Decodes batch [start, start+bs) of prepared probes t: match flags and matched codewords.
+  using BatchDecoder = std::function<void(size_t start, size_t bs, const float* t, uint8_t* match,
+                                          detail::Codeword* matched)>;
+  std::vector<KeyedDecision> verify_batches(const float* probes, size_t count, const std::vector<const Record*>& records,
+                                            const std::string_view* context, const BatchDecoder& decode);
+  std::vector<std::vector<uint32_t>> identify_resident(const std::vector<float>& t, size_t count,
+                                                       internal::ResidentGallery& resident,
+                                                       std::span<const Record> records,
+                                                       const std::vector<uint32_t>& where,
+                                                       std::vector<std::vector<uint32_t>>& out);
 
   Params params_;
   EngineOptions options_;
