@@ -1,5 +1,6 @@
 // `spheremask demo`: the whole flow on synthetic faces — enroll, verify genuine and impostor probes,
 // derive a key, seal a payload and reopen it with another fresh photo. Prints a short summary.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include "npy.hpp"
 #include "sealed_file.hpp"
 #include "spheremask/error.hpp"
+#include "spheremask/store.hpp"
 #include "synthetic.hpp"
 
 namespace spheremask::cli {
@@ -50,20 +52,51 @@ void add_demo_command(CLI::App& app) {
                 o->people, enroll_s, double(o->people) / enroll_s, double(records[0].serialized_size()) / (1 << 20), p.n, p.n,
                 p.dtype == Dtype::F16 ? "f16" : "f32");
 
-    const size_t genuine = count_accepted(engine->verify(first.probe.data(), o->people, records));
-    const size_t impostor = count_accepted(engine->verify(strangers.enroll.data(), o->people, records));
-    std::printf("  fresh photos at %.0f deg: %zu/%zu accepted; strangers: %zu/%zu accepted\n", o->genuine_deg, genuine,
-                o->people, impostor, o->people);
+    // Into the embedded store (SQLite, one transaction), and back out as the gallery everything below uses.
+    const std::string store_path = o->dir + "/demo.sqlite";
+    std::vector<std::string> ids(o->people);
+    for (size_t i = 0; i < o->people; ++i) ids[i] = "person-" + std::to_string(i);
+    {
+      Store store = Store::open(store_path);
+      store.put(ids, records, /*replace=*/true);
+    }
+    const Store store = Store::open(store_path, StoreMode::ReadOnly);
+    GalleryChunk gallery = store.load_gallery(RecordConfig::of(records[0]));
+    std::vector<Record> by_person(o->people);
+    for (size_t k = 0; k < gallery.ids.size(); ++k) {
+      const auto it = std::find(ids.begin(), ids.end(), gallery.ids[k]);
+      if (it != ids.end()) by_person[size_t(it - ids.begin())] = gallery.records[k];
+    }
+    std::printf("  stored in %s: %zu records\n", store_path.c_str(), store.count());
+
+    const size_t genuine = count_accepted(engine->verify(first.probe.data(), o->people, by_person));
+    const size_t impostor = count_accepted(engine->verify(strangers.enroll.data(), o->people, by_person));
+    std::printf("  1:1 - fresh photos at %.0f deg: %zu/%zu accepted; strangers: %zu/%zu accepted\n", o->genuine_deg,
+                genuine, o->people, impostor, o->people);
+
+    // 1:N - who is this? Probes of persons 0..3 and four strangers against the whole store.
+    const size_t asked = std::min<size_t>(4, o->people);
+    std::vector<float> who(2 * asked * o->dim);
+    std::copy_n(second.probe.begin(), asked * o->dim, who.begin());
+    std::copy_n(strangers.enroll.begin(), asked * o->dim, who.begin() + long(asked * o->dim));
+    const auto found = engine->identify(who.data(), 2 * asked, gallery.records);
+    size_t identified = 0, stranger_hits = 0;
+    for (size_t q = 0; q < 2 * asked; ++q) {
+      if (q < asked) identified += found[q].size() == 1 && gallery.ids[found[q][0]] == ids[q];
+      else stranger_hits += found[q].size();
+    }
+    std::printf("  1:N - %zu/%zu fresh photos identified as the right person; strangers matched %zu ids\n", identified,
+                asked, stranger_hits);
 
     // Two fresh photos of person 0 release the same key; the key itself is never shown.
-    const auto k1 = engine->verify_and_derive(first.probe.data(), 1, std::span(records).first(1), "demo");
-    const auto k2 = engine->verify_and_derive(second.probe.data(), 1, std::span(records).first(1), "demo");
+    const auto k1 = engine->verify_and_derive(first.probe.data(), 1, std::span(by_person).first(1), "demo");
+    const auto k2 = engine->verify_and_derive(second.probe.data(), 1, std::span(by_person).first(1), "demo");
     const bool same_key = k1[0].decision == Decision::Accept && k2[0].decision == Decision::Accept &&
                           k1[0].key.bytes() == k2[0].key.bytes();
     std::printf("  two fresh photos of person 0 release the same 256-bit key: %s\n", same_key ? "yes" : "NO");
 
     const std::string secret = "the diary of person 0";
-    const auto sealed = make_sealed_file(records[0], "demo", k1[0].key, bytes_of(secret));
+    const auto sealed = make_sealed_file(by_person[0], "demo", k1[0].key, bytes_of(secret));
     const std::string path = o->dir + "/person0.smsf";
     write_file_atomic(path, sealed.data(), sealed.size());
     const SealedFile f = parse_sealed_file(sealed);
@@ -76,7 +109,7 @@ void add_demo_command(CLI::App& app) {
     const auto k4 = engine->verify_and_derive(strangers.enroll.data(), 1, std::span(&f.record, 1), f.context);
     std::printf("  sealed a file with person 0's face (%s): reopened with another photo: %s; a stranger: %s\n",
                 path.c_str(), reopened ? "yes" : "NO", k4[0].decision == Decision::Accept ? "OPENED (bad)" : "refused");
-    const bool ok = genuine == o->people && impostor == 0 && same_key && reopened && k4[0].decision != Decision::Accept;
+    const bool ok = genuine == o->people && impostor == 0 && identified == asked && stranger_hits == 0 && same_key && reopened && k4[0].decision != Decision::Accept;
     std::printf("demo %s\n", ok ? "passed" : "FAILED");
     if (!ok) throw Error(ErrorCode::Backend, "demo checks failed");
   });
