@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# One-call GPU check (issue 3): the GPU test suite, then `spheremask bench` for enroll and verify at
-# n = 512 … 8192 on the CUDA backend, the PyTorch peer on the same GPU when torch with CUDA imports,
+# One-call GPU check (issues 3 and 5): the GPU test suite, then `spheremask bench` on the CUDA backend:
+# enroll and per-call verify at n = 512 … 8192, enroll at n = 512 and 1024 through each Haar path
+# (SPHEREMASK_CUDA_HAAR=orgqr|wy), verify against a resident gallery (--resident, f32 and f16), 1:N
+# identify against a resident f16 gallery; the PyTorch peer on the same GPU when torch with CUDA imports;
 # and $OUT/results.json + $OUT/results.md with each rate next to its floor (DESIGN §5).
 # Run from the repository root with a prebuilt build directory (see bench/README.md):
 #   bench/device-check.sh [build-dir]        (default: $BUILD or build; results in $OUT or ./device-check-out)
@@ -55,22 +57,56 @@ if ((rc != 0)); then say "GPU tests FAILED (rc=$rc)"; status=1; else say "GPU te
 # 2. Benchmarks: per n, the templates per timed run (P for verify must fit host and device memory).
 declare -A ENROLL_COUNT=([512]=512 [1024]=256 [2048]=64 [4096]=16 [8192]=8)
 declare -A VERIFY_COUNT=([512]=2048 [1024]=1024 [2048]=256 [4096]=64 [8192]=16)
+
+# One bench row: run_row LABEL-JSON TIMEOUT-CAP ARGS... appends {"impl":"spheremask",LABEL,"result":...}.
+run_row() {
+  local label=$1 cap=$2
+  shift 2
+  local t
+  t=$(left "$cap")
+  if ((t < 5)); then say "out of time: skipping $*"; return; fi
+  local line rc
+  line=$(timeout "$t" "$@" 2>>"$LOG" | tail -1)
+  rc=$?
+  if ((rc == 0)) && [[ $line == \{* ]]; then
+    echo "{\"impl\":\"spheremask\",$label,\"result\":$line}" >>"$RAW"
+    say "$label: $line"
+  else
+    say "$label $* FAILED or timed out (rc=$rc, ${t}s)"
+    status=1
+  fi
+}
+
 for n in 512 1024 2048 4096 8192; do
   for op in enroll verify; do
     count=${ENROLL_COUNT[$n]}
     [[ $op == verify ]] && count=${VERIFY_COUNT[$n]}
-    t=$(left 45)
-    if ((t < 5)); then say "out of time: skipping $op n=$n"; continue; fi
-    line=$(timeout "$t" "$CLI" bench --op "$op" --backend cuda --n "$n" --alpha "$ALPHA" --count "$count" --json 2>>"$LOG" | tail -1)
-    rc=$?
-    if ((rc == 0)) && [[ $line == \{* ]]; then
-      echo "{\"impl\":\"spheremask\",\"result\":$line}" >>"$RAW"
-      say "spheremask $op n=$n: $line"
-    else
-      say "spheremask $op n=$n FAILED or timed out (rc=$rc, ${t}s)"
-      status=1
-    fi
+    run_row "\"mode\":\"per-call\"" 45 "$CLI" bench --op "$op" --backend cuda --n "$n" --alpha "$ALPHA" --count "$count" --json
   done
+done
+
+# 2b. Enrollment through each Haar path where the choice is made (haar_method.hpp, kCompactWyMaxN).
+for n in 512 1024; do
+  for path in orgqr wy; do
+    run_row "\"mode\":\"haar-$path\"" 40 env SPHEREMASK_CUDA_HAAR="$path" \
+      "$CLI" bench --op enroll --backend cuda --n "$n" --alpha "$ALPHA" --count "${ENROLL_COUNT[$n]}" --json
+  done
+done
+
+# 2c. Verification against a resident gallery (P uploaded once): floor = bytes of P / HBM bandwidth.
+declare -A RESIDENT_COUNT=([512]=8192 [1024]=4096 [2048]=1024 [4096]=256 [8192]=64)
+for n in 512 1024 2048 4096 8192; do
+  for dtype in f16 f32; do
+    run_row "\"mode\":\"resident\"" 40 "$CLI" bench --op verify --resident --backend cuda --dtype "$dtype" --n "$n" \
+      --alpha "$ALPHA" --count "${RESIDENT_COUNT[$n]}" --json
+  done
+done
+
+# 2d. 1:N identification against a resident f16 gallery: floor = gallery bytes / HBM bandwidth per pass.
+for row in "512 20000 64" "512 20000 512" "1024 4000 256" "4096 256 64"; do
+  read -r n g q <<<"$row"
+  run_row "\"mode\":\"resident\"" 60 "$CLI" bench --op identify --resident --backend cuda --dtype f16 --n "$n" \
+    --alpha "$ALPHA" --gallery "$g" --probes "$q" --json
 done
 
 # 3. PyTorch peer on the same GPU, if torch with CUDA is importable here.
@@ -116,16 +152,23 @@ for r in rows:
     if r["impl"] != "spheremask":
         continue
     b = r["result"]; n = b["n"]; op = b["op"]
+    mode = r.get("mode", "per-call")
     size = 2 if b.get("dtype") == "f16" else 4
     p_bytes = n * n * size
-    if op == "verify":
+    count = b.get("count", b.get("gallery"))
+    if op == "identify":               # per_second = probe×record comparisons; one pass reads the gallery
+        floor = b["probes"] * hbm / p_bytes
+        pcie_floor = b["probes"] * pcie / p_bytes
+        count = "%d×%d" % (b["gallery"], b["probes"])
+    elif op == "verify":
         floor = hbm / p_bytes            # P resident in HBM, read once
-        pcie_floor = pcie / p_bytes      # P uploaded from the host every call (what the Engine API does)
+        pcie_floor = pcie / p_bytes      # P uploaded from the host every call (what the per-call API does)
     else:
         floor = fp32 / (4.0 / 3.0 * n ** 3)
         pcie_floor = pcie / p_bytes      # P downloaded to the host
     peer = peers.get((op, n))
-    results.append(dict(op=op, n=n, alpha=b["alpha"], count=b["count"], per_second=b["per_second"],
+    results.append(dict(op=op, mode=mode, dtype=b.get("dtype", "f32"), n=n, alpha=b["alpha"], count=count,
+                        per_second=b["per_second"],
                         floor_per_second=floor, fraction_of_floor=b["per_second"] / floor,
                         pcie_floor_per_second=pcie_floor, fraction_of_pcie_floor=b["per_second"] / pcie_floor,
                         torch_per_second=peer, speedup_vs_torch=(b["per_second"] / peer) if peer else None,
@@ -135,11 +178,13 @@ json.dump(dict(meta=meta, results=results), open(os.path.join(out, "results.json
 lines = ["# spheremask device check: %s" % (name or "unknown GPU"), "",
          "Floors (DESIGN §5): verify = HBM %.1f TB/s / bytes of P; enroll = FP32 %.1f TFLOP/s / ((4/3)n³)%s; "
          "PCIe floor = 50 GB/s / bytes of P." % (hbm / 1e12, fp32 / 1e12, "" if known else " (GPU not in table: H100 assumed)"),
-         "", "| op | n | α | count | per second | floor/s | of floor | PCIe floor/s | of PCIe floor | torch/s | × torch |",
-         "|---|---|---|---|---|---|---|---|---|---|---|"]
+         "Identify rows: per second = probe×record comparisons; floor = one pass over the resident gallery per call.",
+         "", "| op | mode | dtype | n | α | count | per second | floor/s | of floor | PCIe floor/s | of PCIe floor | torch/s | × torch |",
+         "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
 for x in results:
-    lines.append("| %s | %d | %d | %d | %.1f | %.1f | %.1f%% | %.1f | %.1f%% | %s | %s |" % (
-        x["op"], x["n"], x["alpha"], x["count"], x["per_second"], x["floor_per_second"], 100 * x["fraction_of_floor"],
+    lines.append("| %s | %s | %s | %d | %d | %s | %.1f | %.1f | %.1f%% | %.1f | %.1f%% | %s | %s |" % (
+        x["op"], x["mode"], x["dtype"], x["n"], x["alpha"], x["count"], x["per_second"], x["floor_per_second"],
+        100 * x["fraction_of_floor"],
         x["pcie_floor_per_second"], 100 * x["fraction_of_pcie_floor"],
         "%.1f" % x["torch_per_second"] if x["torch_per_second"] else "–",
         "%.2f" % x["speedup_vs_torch"] if x["speedup_vs_torch"] else "–"))

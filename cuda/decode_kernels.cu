@@ -15,18 +15,38 @@ namespace {
 constexpr unsigned kDecodeThreads = 256;
 constexpr unsigned kGemvWarps = 8;
 
+// Where matrix m of a batch starts: contiguous (the per-call verify) or a pointer list (a resident gallery).
+struct StridedMatrices {
+  const uint16_t* base;
+  size_t stride;
+  __device__ const uint16_t* operator()(size_t m) const { return base + m * stride; }
+};
+struct MatrixList {
+  const uint16_t* const* starts;
+  __device__ const uint16_t* operator()(size_t m) const { return starts[m]; }
+};
+
 // One warp per row i of matrix blockIdx.y.
-__global__ void gemv_f16_kernel(uint32_t n, const uint16_t* p, const float* t, float* y) {
+template <class Matrices>
+__global__ void gemv_f16_kernel(uint32_t n, Matrices p, const float* t, float* y) {
   const uint32_t lane = threadIdx.x & 31u;
   const uint32_t row = blockIdx.x * kGemvWarps + (threadIdx.x >> 5);
   if (row >= n) return;  // whole warps leave together: row depends only on the warp
   const size_t m = blockIdx.y;
-  const uint16_t* prow = p + m * n * n + size_t(row) * n;
+  const uint16_t* prow = p(m) + size_t(row) * n;
   const float* tm = t + m * n;
   float acc = 0;
   for (uint32_t j = lane; j < n; j += 32) acc += detail::half_to_float(prow[j]) * tm[j];
   for (int o = 16; o > 0; o >>= 1) acc += __shfl_down_sync(kFullMask, acc, o);
   if (lane == 0) y[m * n + row] = acc;
+}
+
+template <class Matrices>
+void launch_gemv_f16_kernel(uint32_t count, uint32_t n, Matrices p, const float* t, float* y, cudaStream_t stream) {
+  if (count == 0) return;
+  const dim3 grid(unsigned(ceil_div(n, kGemvWarps)), count);
+  gemv_f16_kernel<<<grid, kGemvWarps * 32, 0, stream>>>(n, p, t, y);
+  SM_CUDA_CHECK_LAUNCH("gemv_f16_kernel");
 }
 
 // Decodes y (length n) with the whole block. Returns true on thread 0 when the verifier of
@@ -91,10 +111,12 @@ __global__ void identify_decode_kernel(uint32_t probes, uint32_t n, uint32_t alp
 }  // namespace
 
 void launch_gemv_f16(uint32_t count, uint32_t n, const uint16_t* p, const float* t, float* y, cudaStream_t stream) {
-  if (count == 0) return;
-  const dim3 grid(unsigned(ceil_div(n, kGemvWarps)), count);
-  gemv_f16_kernel<<<grid, kGemvWarps * 32, 0, stream>>>(n, p, t, y);
-  SM_CUDA_CHECK_LAUNCH("gemv_f16_kernel");
+  launch_gemv_f16_kernel(count, n, StridedMatrices{p, size_t(n) * n}, t, y, stream);
+}
+
+void launch_gemv_f16_list(uint32_t count, uint32_t n, const uint16_t* const* p, const float* t, float* y,
+                          cudaStream_t stream) {
+  launch_gemv_f16_kernel(count, n, MatrixList{p}, t, y, stream);
 }
 
 void launch_verify_decode(uint32_t rows, uint32_t n, uint32_t alpha, const float* y, const uint8_t* salts,

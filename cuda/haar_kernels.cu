@@ -1,11 +1,13 @@
 // Kernels of Stewart's method on the GPU (DESIGN §3): the ChaCha20 Gaussian stream written straight
-// into the Householder matrix, the larfg normalization of its columns, and the final sign fix.
+// into the Householder matrix, the larfg normalization of its columns, the two element-wise steps of the
+// compact-WY path (T⁻¹ from VᵀV, the identity Q starts from), and the final sign fix.
 #include <cuda_runtime.h>
 
 #include <cmath>
 
 #include "block_reduce.cuh"
 #include "cuda_check.hpp"
+#include "haar_method.hpp"
 #include "kernels.hpp"
 #include "launch_shapes.hpp"
 #include "spheremask/detail/gaussian.hpp"
@@ -87,6 +89,25 @@ __global__ void sign_fix_kernel(size_t total, uint32_t n, float* q, const float*
   }
 }
 
+// T⁻¹ = diag(1/τ) + strictly-upper(S) in place of S = VᵀV (k = n−1, column-major k×k per matrix).
+__global__ void form_t_inverse_kernel(size_t total, uint32_t n, const float* tau, float* s) {
+  const uint32_t k = n - 1;
+  const size_t kk = size_t(k) * k;
+  for (size_t e = size_t(blockIdx.x) * blockDim.x + threadIdx.x; e < total; e += size_t(gridDim.x) * blockDim.x) {
+    const size_t m = e / kk, local = e % kk;
+    const uint32_t row = uint32_t(local % k), column = uint32_t(local / k);
+    s[e] = t_inverse_element(row, column, s[e], tau + m * n);
+  }
+}
+
+__global__ void set_identity_kernel(size_t total, uint32_t n, float* q) {
+  const size_t nn = size_t(n) * n;
+  for (size_t e = size_t(blockIdx.x) * blockDim.x + threadIdx.x; e < total; e += size_t(gridDim.x) * blockDim.x) {
+    const size_t local = e % nn;
+    q[e] = local % n == local / n ? 1.0f : 0.0f;
+  }
+}
+
 unsigned grid_for(size_t total) {
   const uint64_t blocks = ceil_div(total, kThreads);
   return unsigned(blocks < 65535u * 16u ? blocks : 65535u * 16u);  // grid-stride loops cover the rest
@@ -112,6 +133,20 @@ void launch_householder_normalize(uint32_t count, uint32_t n, float* a, float* t
   if (count == 0) return;
   householder_normalize_kernel<<<dim3(n, count), kThreads, 0, stream>>>(n, a, tau, sign);
   SM_CUDA_CHECK_LAUNCH("householder_normalize_kernel");
+}
+
+void launch_form_t_inverse(uint32_t count, uint32_t n, const float* tau, float* s, cudaStream_t stream) {
+  const size_t total = size_t(count) * (n - 1) * (n - 1);
+  if (total == 0) return;
+  form_t_inverse_kernel<<<grid_for(total), kThreads, 0, stream>>>(total, n, tau, s);
+  SM_CUDA_CHECK_LAUNCH("form_t_inverse_kernel");
+}
+
+void launch_set_identity(uint32_t count, uint32_t n, float* q, cudaStream_t stream) {
+  const size_t total = size_t(count) * n * n;
+  if (total == 0) return;
+  set_identity_kernel<<<grid_for(total), kThreads, 0, stream>>>(total, n, q);
+  SM_CUDA_CHECK_LAUNCH("set_identity_kernel");
 }
 
 void launch_sign_fix(uint32_t count, uint32_t n, float* q, const float* sign, cudaStream_t stream) {

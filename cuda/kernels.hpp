@@ -29,6 +29,11 @@ void launch_gaussian_range(KeyWords key, uint64_t first, size_t count, float* ou
 void launch_householder_fill(const KeyWords* keys, uint32_t count, uint32_t n, float* a, cudaStream_t stream);
 // larfg normalization of every column (β, v with v[0] = 1, τ) and sign(β) per column; column n−1: τ = 0.
 void launch_householder_normalize(uint32_t count, uint32_t n, float* a, float* tau, float* sign, cudaStream_t stream);
+// Compact WY (haar_method.hpp): s (count column-major (n−1)×(n−1) matrices, VᵀV on entry) ← T⁻¹ =
+// diag(1/τ) + strictly-upper(VᵀV); tau holds n entries per matrix.
+void launch_form_t_inverse(uint32_t count, uint32_t n, const float* tau, float* s, cudaStream_t stream);
+// q (count n×n matrices) ← I.
+void launch_set_identity(uint32_t count, uint32_t n, float* q, cudaStream_t stream);
 // Q ← Q·diag(sign), Q column-major.
 void launch_sign_fix(uint32_t count, uint32_t n, float* q, const float* sign, cudaStream_t stream);
 
@@ -49,6 +54,9 @@ void launch_to_float(size_t count, const uint16_t* in, float* out, cudaStream_t 
 // --- Decode (decode_kernels.cu) ---
 // y[b] = P_b · t_b with P_b row-major f16, accumulated in f32.
 void launch_gemv_f16(uint32_t count, uint32_t n, const uint16_t* p, const float* t, float* y, cudaStream_t stream);
+// The same with P_b at p[b] (a device array of count pointers).
+void launch_gemv_f16_list(uint32_t count, uint32_t n, const uint16_t* const* p, const float* t, float* y,
+                          cudaStream_t stream);
 // Row r: decode y + r·n, verifier of (salt r, enc(c)) against verifier r; match[r], and codewords[r] on a match.
 void launch_verify_decode(uint32_t rows, uint32_t n, uint32_t alpha, const float* y, const uint8_t* salts,
                           const uint8_t* verifiers, uint8_t* match, detail::Codeword* codewords, cudaStream_t stream);

@@ -25,13 +25,12 @@ HaarWorkspace::~HaarWorkspace() {
   secure_zero(work_.data(), work_.size() * sizeof(float));
 }
 
-const float* HaarWorkspace::generate(const uint8_t key[32]) {
-  const uint32_t n = n_;
+void householder_vectors(const uint8_t key[32], uint32_t n, float* a, float* tau, float* sign) {
   uint32_t kw[8];
   detail::key_words(key, kw);
   for (uint32_t k = 0; k + 1 < n; ++k) {
     // x_k = stream elements k·n + j, j < n−k, stored at rows k.. of column k.
-    float* x = a_.data() + size_t(k) * n + k;
+    float* x = a + size_t(k) * n + k;
     const uint32_t len = n - k;
     detail::gaussian_range(kw, uint64_t(k) * n, len, x);
     double norm2 = 0;
@@ -41,12 +40,17 @@ const float* HaarWorkspace::generate(const uint8_t key[32]) {
     const double scale = 1.0 / (x0 - beta);
     for (uint32_t j = 1; j < len; ++j) x[j] = float(x[j] * scale);
     x[0] = 1.0f;
-    tau_[k] = float((beta - x0) / beta);
-    sign_[k] = beta >= 0 ? 1.0f : -1.0f;
+    tau[k] = float((beta - x0) / beta);
+    sign[k] = beta >= 0 ? 1.0f : -1.0f;
   }
-  tau_[n - 1] = 0;
-  sign_[n - 1] = detail::gaussian_element(kw, uint64_t(n - 1) * n) >= 0 ? 1.0f : -1.0f;
+  tau[n - 1] = 0;
+  sign[n - 1] = detail::gaussian_element(kw, uint64_t(n - 1) * n) >= 0 ? 1.0f : -1.0f;
   secure_zero(kw, sizeof kw);
+}
+
+const float* HaarWorkspace::generate(const uint8_t key[32]) {
+  const uint32_t n = n_;
+  householder_vectors(key, n, a_.data(), tau_.data(), sign_.data());
   const lapack_int info = LAPACKE_sorgqr_work(LAPACK_COL_MAJOR, n, n, n - 1, a_.data(), n, tau_.data(),
                                               work_.data(), lapack_int(work_.size()));
   if (info != 0) throw Error(ErrorCode::Backend, "LAPACKE_sorgqr failed: info " + std::to_string(info));

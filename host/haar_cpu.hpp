@@ -25,6 +25,11 @@ class HaarWorkspace {
   std::vector<float> work_;
 };
 
+// Stewart's Householder vectors of key (DESIGN §3): column k < n−1 of the column-major n×n array a holds
+// v_k in rows k.. (v_k[k] = 1; rows above are left untouched), with τ_k and sign(β_k); τ_{n−1} = 0 and
+// sign[n−1] from the element (n−1)·n. The caller wipes a, tau and sign.
+void householder_vectors(const uint8_t key[32], uint32_t n, float* a, float* tau, float* sign);
+
 // Q row-major (for tests and the CPU backend's haar()).
 void haar_row_major(const uint8_t key[32], uint32_t n, float* q);
 

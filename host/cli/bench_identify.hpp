@@ -13,8 +13,9 @@ namespace spheremask::cli {
 // against the whole gallery, median of `repeats` after a one-probe warm-up. Reports
 // per_second = probe×record comparisons/s, probes_per_second, and floor_seconds = gallery P bytes /
 // memory bandwidth (one gallery pass). bandwidth_gbs <= 0: measured by a streaming read of the
-// gallery on the CPU backend, DESIGN §5's figure for an H100/H200 on CUDA.
+// gallery on the CPU backend, DESIGN §5's figure for an H100/H200 on CUDA. resident: the records are
+// loaded once with Engine::load_gallery and every timed call identifies against that Gallery.
 nlohmann::json run_identify_bench(const EngineFlags& flags, size_t gallery, size_t probes, int repeats,
-                                  double bandwidth_gbs = 0);
+                                  double bandwidth_gbs = 0, bool resident = false);
 
 }  // namespace spheremask::cli

@@ -31,7 +31,7 @@ double median(std::vector<double> v) {
 void add_bench_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("bench", "throughput benchmark (median of repeats after a warm-up)");
   struct Opts { EngineFlags engine; std::string op = "verify"; size_t count = 64; int repeats = 3; bool json = false;
-                size_t gallery = 1000, probes = 256; double bandwidth_gbs = 0; };
+                size_t gallery = 1000, probes = 256; double bandwidth_gbs = 0; bool resident = false; };
   auto o = std::make_shared<Opts>();
   o->engine.n = 512;
   o->engine.add_to(*cmd);
@@ -42,9 +42,12 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--count", o->count, "templates per timed run")->capture_default_str();
   cmd->add_option("--repeats", o->repeats, "timed runs (the median is reported)")->capture_default_str();
   cmd->add_flag("--json", o->json, "machine-readable output");
+  cmd->add_flag("--resident", o->resident,
+                "verify/identify: load the records once with Engine::load_gallery (P resident on the device) and "
+                "time calls against that gallery");
   cmd->callback([o] {
     if (o->op == "identify") {  // bench_identify.cpp
-      const auto j = run_identify_bench(o->engine, o->gallery, o->probes, o->repeats, o->bandwidth_gbs);
+      const auto j = run_identify_bench(o->engine, o->gallery, o->probes, o->repeats, o->bandwidth_gbs, o->resident);
       if (o->json) return print_json(j);
       return (void)std::printf("identify n=%u gallery=%zu probes=%zu on %s: %.4g comparisons/s, %.2f probes/s (%.4f s)\n",
                                j["n"].get<uint32_t>(), o->gallery, o->probes, j["device"].get<std::string>().c_str(),
@@ -60,6 +63,16 @@ void add_bench_command(CLI::App& app) {
       engine->enroll(data.enroll.data(), std::min<size_t>(o->count, 2));  // warm-up: workspaces, BLAS, device
       for (int r = 0; r < o->repeats; ++r)
         times.push_back(seconds_of([&] { engine->enroll(data.enroll.data(), o->count); }));
+    } else if (o->resident) {  // probe i against gallery record i, P read from the resident copy
+      const auto gallery = engine->load_gallery(engine->enroll(data.enroll.data(), o->count));
+      std::vector<uint32_t> index(o->count);
+      for (size_t i = 0; i < index.size(); ++i) index[i] = uint32_t(i);
+      engine->verify(data.probe.data(), o->count, *gallery, index);  // warm-up
+      for (int r = 0; r < o->repeats; ++r)
+        times.push_back(seconds_of([&] {
+          const auto d = engine->verify(data.probe.data(), o->count, *gallery, index);
+          accepted = size_t(std::count(d.begin(), d.end(), Decision::Accept));
+        }));
     } else {
       const auto records = engine->enroll(data.enroll.data(), o->count);
       engine->verify(data.probe.data(), o->count, records);  // warm-up
@@ -75,7 +88,10 @@ void add_bench_command(CLI::App& app) {
                         {"threads", threads}, {"count", o->count}, {"per_second", double(o->count) / sec},
                         {"seconds", sec}, {"repeats", o->repeats}, {"dtype", o->engine.dtype},
                         {"device", engine->device_name()}};
-    if (o->op == "verify") j["accepted"] = accepted;  // genuine probes at 30°: all should be accepted
+    if (o->op == "verify") {
+      j["accepted"] = accepted;  // genuine probes at 30°: all should be accepted
+      j["resident"] = o->resident;
+    }
     if (o->json) return print_json(j);
     std::printf("%s n=%u alpha=%u on %s: %.1f per second (median of %d runs of %zu, %.4f s each)\n", o->op.c_str(), n,
                 o->engine.alpha, engine->device_name().c_str(), double(o->count) / sec, o->repeats, o->count, sec);

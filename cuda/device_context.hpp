@@ -1,0 +1,74 @@
+// What one CUDA backend owns on its device, shared with the galleries it makes (a Gallery may outlive
+// its Engine): the device, one stream with its cuBLAS and cuSOLVER handles, the pinned staging ring,
+// and the mutex that serializes their use. Plus the small transfer helpers every caller uses.
+#pragma once
+#include <cuda_runtime_api.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "cuda_check.hpp"
+#include "cuda_raii.hpp"
+#include "spheremask/keys.hpp"
+#include "staging.hpp"
+
+namespace spheremask::cuda {
+
+// Device bytes left free when planning chunks: cuBLAS/cuSOLVER internals and fragmentation.
+constexpr size_t kDeviceSlackBytes = size_t(64) << 20;
+
+class DeviceContext {
+ public:
+  explicit DeviceContext(int device);
+  ~DeviceContext();  // releases the members with their device current
+  DeviceContext(const DeviceContext&) = delete;
+  DeviceContext& operator=(const DeviceContext&) = delete;
+
+  int device() const { return device_; }
+  cudaStream_t stream() const { return stream_->get(); }
+  void synchronize() const { stream_->synchronize(); }
+  cublasHandle_t blas() const { return blas_->get(); }
+  cusolverDnHandle_t solver() const { return solver_->get(); }
+  StagingRing& staging() { return *staging_; }
+  std::mutex& mutex() { return mutex_; }
+
+ private:
+  int device_;
+  std::mutex mutex_;
+  std::unique_ptr<Stream> stream_;
+  std::unique_ptr<CublasHandle> blas_;
+  std::unique_ptr<CusolverHandle> solver_;
+  std::unique_ptr<StagingRing> staging_;
+};
+
+// Lock and current device for one operation on the context.
+class ContextScope {
+ public:
+  explicit ContextScope(DeviceContext& ctx) : lock_(ctx.mutex()), guard_(ctx.device()) {}
+
+ private:
+  std::lock_guard<std::mutex> lock_;
+  DeviceGuard guard_;
+};
+
+size_t free_device_bytes();
+Error out_of_device_memory(const char* op, uint32_t n);
+
+template <class T>
+void upload(T* dst, const T* src, size_t count, cudaStream_t stream) {
+  if (count) SM_CUDA_TRY(cudaMemcpyAsync(dst, src, count * sizeof(T), cudaMemcpyHostToDevice, stream));
+}
+template <class T>
+void download(T* dst, const T* src, size_t count, cudaStream_t stream) {
+  if (count) SM_CUDA_TRY(cudaMemcpyAsync(dst, src, count * sizeof(T), cudaMemcpyDeviceToHost, stream));
+}
+template <class T>
+void wipe_host(std::vector<T>& v) {
+  if (!v.empty()) secure_zero(v.data(), v.size() * sizeof(T));
+}
+
+}  // namespace spheremask::cuda
