@@ -85,6 +85,28 @@ for n in 512 1024 2048 4096 8192; do
   done
 done
 
+# 2a. PyTorch peer on the same GPU, if torch with CUDA is importable here.
+if timeout 60 python3 -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)' >/dev/null 2>&1; then
+  for n in 512 1024 2048 4096 8192; do
+    for op in enroll verify; do
+      count=${ENROLL_COUNT[$n]}
+      [[ $op == verify ]] && count=${VERIFY_COUNT[$n]}
+      t=$(left 30)
+      if ((t < 5)); then say "out of time: skipping torch $op n=$n"; continue; fi
+      line=$(timeout "$t" python3 bench/peers/ironmask_torch.py --op "$op" --n "$n" --alpha "$ALPHA" --count "$count" \
+        --device cuda 2>>"$LOG" | tail -1)
+      if [[ $line == \{* ]]; then
+        echo "{\"impl\":\"torch\",\"result\":$line}" >>"$RAW"
+        say "torch $op n=$n: $line"
+      else
+        say "torch $op n=$n failed or timed out (${t}s)"
+      fi
+    done
+  done
+else
+  say "PyTorch with CUDA is not importable here: peer skipped"
+fi
+
 # 2b. Enrollment through each Haar path where the choice is made (haar_method.hpp, kCompactWyMaxN).
 for n in 512 1024; do
   for path in orgqr wy; do
@@ -109,29 +131,7 @@ for row in "512 20000 64" "512 20000 512" "1024 4000 256" "4096 256 64"; do
     --alpha "$ALPHA" --gallery "$g" --probes "$q" --json
 done
 
-# 3. PyTorch peer on the same GPU, if torch with CUDA is importable here.
-if timeout 60 python3 -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)' >/dev/null 2>&1; then
-  for n in 512 1024 2048 4096 8192; do
-    for op in enroll verify; do
-      count=${ENROLL_COUNT[$n]}
-      [[ $op == verify ]] && count=${VERIFY_COUNT[$n]}
-      t=$(left 30)
-      if ((t < 5)); then say "out of time: skipping torch $op n=$n"; continue; fi
-      line=$(timeout "$t" python3 bench/peers/ironmask_torch.py --op "$op" --n "$n" --alpha "$ALPHA" --count "$count" \
-        --device cuda 2>>"$LOG" | tail -1)
-      if [[ $line == \{* ]]; then
-        echo "{\"impl\":\"torch\",\"result\":$line}" >>"$RAW"
-        say "torch $op n=$n: $line"
-      else
-        say "torch $op n=$n failed or timed out (${t}s)"
-      fi
-    done
-  done
-else
-  say "PyTorch with CUDA is not importable here: peer skipped"
-fi
-
-# 4. Tables: floors from DESIGN §5 (verify: bytes of P / HBM bandwidth; enroll: (4/3)n³ flop / FP32 peak).
+# 3. Tables: floors from DESIGN §5 (verify: bytes of P / HBM bandwidth; enroll: (4/3)n³ flop / FP32 peak).
 if command -v python3 >/dev/null 2>&1; then
   GPU_NAME="$GPU_NAME" python3 - "$RAW" "$OUT" <<'PY' | tee -a "$LOG"
 import json, os, sys
