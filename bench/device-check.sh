@@ -196,5 +196,27 @@ else
   cp "$RAW" "$OUT/results.json"
 fi
 
+# ---- 4. Template expander forward on the GPU (issue 4 item 3) --------------------------------------
+# enroll and per-call verify through an expander, next to the per-call rows of step 2 at the same n and
+# count: the difference is the expander's GPU forward. `bench` makes templates of dimension --n, so the
+# expander keeps m = n. Rows go to $RAW with "mode":"expander" (after the tables above) and to the log.
+TE_DIR=$(mktemp -d)
+for n in 1024 2048; do
+  te="$TE_DIR/te$n.smte"
+  t=$(left 60)
+  if ((t < 5)); then say "out of time: skipping the expander rows at n=$n"; continue; fi
+  if ! timeout "$t" "$CLI" expander init --m "$n" --n "$n" --seed 1 --out "$te" >>"$LOG" 2>&1; then
+    say "expander init n=$n FAILED or timed out (${t}s)"; status=1; continue
+  fi
+  for op in enroll verify; do
+    count=${ENROLL_COUNT[$n]}
+    [[ $op == verify ]] && count=${VERIFY_COUNT[$n]}
+    run_row "\"mode\":\"expander\"" 40 "$CLI" bench --op "$op" --backend cuda --expander "$te" --n "$n" \
+      --alpha "$ALPHA" --count "$count" --json
+  done
+done
+rm -rf "$TE_DIR"
+# ---- end of 4 -------------------------------------------------------------------------------------
+
 say "done in ${SECONDS}s, status $status"
 exit $status

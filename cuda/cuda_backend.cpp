@@ -16,6 +16,7 @@
 #include "cuda_raii.hpp"
 #include "device_context.hpp"
 #include "device_decode.hpp"
+#include "expander_forward.hpp"
 #include "haar_gpu.hpp"
 #include "kernels.hpp"
 #include "launch_shapes.hpp"
@@ -110,6 +111,10 @@ class CudaBackend final : public BackendImpl {
 
   std::unique_ptr<ResidentGallery> make_gallery(std::span<const GalleryItem> items, uint32_t n, Dtype dtype) override {
     return cuda::make_resident_gallery(ctx_, items, n, dtype);
+  }
+
+  void expand(const Expander& e, const float* in, size_t count, float* out) override {
+    expander_cache_.forward(*ctx_, e, in, count, out);
   }
 
   void haar(const uint8_t key[32], uint32_t n, float* q) override {
@@ -246,6 +251,7 @@ class CudaBackend final : public BackendImpl {
 
   std::string name_;
   std::shared_ptr<cuda::DeviceContext> ctx_;  // shared with the galleries this backend makes
+  cuda::ExpanderCache expander_cache_;        // device weights of the last expander used, by id
 };
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "spheremask/detail/codeword.hpp"
 #include "spheremask/engine.hpp"
+#include "spheremask/expander.hpp"
 
 namespace spheremask::internal {
 
@@ -74,6 +75,10 @@ class BackendImpl {
   // Places the gallery (all items of dtype) for repeated identify/verify. The items' memory stays valid
   // for the gallery's lifetime. Default: host-resident (see host_gallery.cpp).
   virtual std::unique_ptr<ResidentGallery> make_gallery(std::span<const GalleryItem> items, uint32_t n, Dtype dtype);
+
+  // The template expander's forward where this backend computes (in: count × m unit rows, out: count × n
+  // unit rows). Default: the expander's own forward on the CPU.
+  virtual void expand(const Expander& e, const float* in, size_t count, float* out) { e.forward(in, count, out); }
 
   // Haar Q (row-major n×n, f32) from key: for cross-backend tests and benchmarks.
   virtual void haar(const uint8_t key[32], uint32_t n, float* q) = 0;

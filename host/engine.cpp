@@ -2,6 +2,7 @@
 
 #include <cblas.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -61,7 +62,7 @@ Backend Engine::backend() const { return backend_->kind(); }
 std::string Engine::device_name() const { return backend_->device_name(); }
 
 std::vector<float> Engine::prepare(const float* templates, size_t count) const {
-  return internal::prepare_templates(params_, app_transform_, templates, count, 0);
+  return internal::prepare_templates(*backend_, params_, app_transform_, templates, count, 0);
 }
 
 namespace {
@@ -87,7 +88,8 @@ std::vector<Record> Engine::enroll(const float* templates, size_t count, const E
   for (size_t start = 0; start < count; start += batch_of(options_)) {
     const size_t bs = std::min(batch_of(options_), count - start);
     std::vector<float> u =
-        internal::prepare_templates(params_, app_transform_, templates + start * params_.m, bs, options.first_index + start);
+        internal::prepare_templates(*backend_, params_, app_transform_, templates + start * params_.m, bs,
+                                    options.first_index + start);
     std::vector<EnrollSecrets> secrets(bs);
     std::vector<internal::EnrollItem> items(bs);
     for (size_t i = 0; i < bs; ++i) {
@@ -165,15 +167,37 @@ void Engine::check_record(const Record& r, size_t index) const {
     throw Error(ErrorCode::InvalidRecord, "record " + std::to_string(index) + ": P has the wrong size");
 }
 
+namespace {
+
+// MAC of header ‖ P under the key of codeword c. memo (a resident gallery's, else null) remembers the
+// outcome per record: 0 unknown, 1 authentic, 2 tampered. Gallery records are immutable, and a
+// verifier match fixes the codeword and so the MAC key, so the first outcome holds for every later match.
+bool mac_holds(const Record& r, const detail::Codeword& c, std::atomic<uint8_t>* memo) {
+  if (memo != nullptr) {
+    const uint8_t known = memo->load(std::memory_order_acquire);
+    if (known != 0) return known == 1;
+  }
+  auto mk = keyflow::mac_key(r.salt.data(), c);
+  const auto mac = keyflow::record_mac(mk, r);
+  secure_zero(mk.data(), mk.size());
+  const bool ok = crypto::equal_ct(mac.data(), r.mac.data(), 32);
+  if (memo != nullptr) memo->store(ok ? 1 : 2, std::memory_order_release);
+  return ok;
+}
+
+}  // namespace
+
 std::vector<KeyedDecision> Engine::verify_batches(const float* probes, size_t count,
                                                   const std::vector<const Record*>& records,
-                                                  const std::string_view* context, const BatchDecoder& decode) {
+                                                  const std::string_view* context, const BatchDecoder& decode,
+                                                  std::atomic<uint8_t>* const* memos) {
   if (count > 0 && probes == nullptr) throw Error(ErrorCode::InvalidArgument, "probes is null");
   std::vector<KeyedDecision> out(count);
   const int threads = internal::resolve_threads(options_.threads);
   for (size_t start = 0; start < count; start += batch_of(options_)) {
     const size_t bs = std::min(batch_of(options_), count - start);
-    std::vector<float> t = internal::prepare_templates(params_, app_transform_, probes + start * params_.m, bs, start);
+    std::vector<float> t =
+        internal::prepare_templates(*backend_, params_, app_transform_, probes + start * params_.m, bs, start);
     std::vector<uint8_t> match(bs, 0);
     std::vector<detail::Codeword> matched(bs);
     decode(start, bs, t.data(), match.data(), matched.data());
@@ -182,11 +206,8 @@ std::vector<KeyedDecision> Engine::verify_batches(const float* probes, size_t co
       for (size_t i = b; i < e; ++i) {
         if (!match[i]) continue;
         const Record& r = *records[start + i];
-        auto mk = keyflow::mac_key(r.salt.data(), matched[i]);
-        const auto mac = keyflow::record_mac(mk, r);
-        secure_zero(mk.data(), mk.size());
         KeyedDecision& d = out[start + i];
-        if (!crypto::equal_ct(mac.data(), r.mac.data(), 32)) {
+        if (!mac_holds(r, matched[i], memos ? memos[start + i] : nullptr)) {
           d.decision = Decision::Tampered;
         } else {
           d.decision = Decision::Accept;
@@ -253,16 +274,10 @@ namespace {
 
 // A verifier match counts only when the record's MAC holds too; returns the hits that pass.
 std::vector<uint8_t> macs_hold(const std::vector<internal::IdentifyHit>& hits, const Record* const* record_of_hit,
-                               int threads) {
+                               std::atomic<uint8_t>* const* memo_of_hit, int threads) {
   std::vector<uint8_t> ok(hits.size(), 0);
   internal::parallel_for(hits.size(), threads, [&](size_t b, size_t e, int) {
-    for (size_t h = b; h < e; ++h) {
-      const Record& r = *record_of_hit[h];
-      auto mk = keyflow::mac_key(r.salt.data(), hits[h].codeword);
-      const auto mac = keyflow::record_mac(mk, r);
-      secure_zero(mk.data(), mk.size());
-      ok[h] = crypto::equal_ct(mac.data(), r.mac.data(), 32) ? 1 : 0;
-    }
+    for (size_t h = b; h < e; ++h) ok[h] = mac_holds(*record_of_hit[h], hits[h].codeword, memo_of_hit[h]) ? 1 : 0;
   });
   return ok;
 }
@@ -280,11 +295,17 @@ std::vector<std::vector<uint32_t>> Engine::identify_resident(const std::vector<f
                                                              internal::ResidentGallery& resident,
                                                              std::span<const Record> records,
                                                              const std::vector<uint32_t>& where,
-                                                             std::vector<std::vector<uint32_t>>& out) {
+                                                             std::vector<std::vector<uint32_t>>& out,
+                                                             std::atomic<uint8_t>* memos) {
   auto hits = resident.identify(t.data(), count, params_.alpha);
   std::vector<const Record*> record_of_hit(hits.size());
-  for (size_t h = 0; h < hits.size(); ++h) record_of_hit[h] = &records[where[hits[h].record]];
-  const auto ok = macs_hold(hits, record_of_hit.data(), internal::resolve_threads(options_.threads));
+  std::vector<std::atomic<uint8_t>*> memo_of_hit(hits.size(), nullptr);
+  for (size_t h = 0; h < hits.size(); ++h) {
+    const uint32_t index = where[hits[h].record];
+    record_of_hit[h] = &records[index];
+    if (memos != nullptr) memo_of_hit[h] = &memos[index];
+  }
+  const auto ok = macs_hold(hits, record_of_hit.data(), memo_of_hit.data(), internal::resolve_threads(options_.threads));
   for (size_t h = 0; h < hits.size(); ++h) {
     if (ok[h]) out[hits[h].probe].push_back(where[hits[h].record]);
     hits[h].codeword.wipe();
@@ -305,7 +326,7 @@ std::vector<std::vector<uint32_t>> Engine::identify(const float* probes, size_t 
     if (where.empty()) continue;
     const auto items = gallery_items(gallery, where);
     auto resident = backend_->make_gallery(items, params_.n, dtype);
-    identify_resident(t, count, *resident, gallery, where, out);
+    identify_resident(t, count, *resident, gallery, where, out, nullptr);
   }
   for (auto& ids : out) std::sort(ids.begin(), ids.end());
   secure_zero(t.data(), t.size() * sizeof(float));
@@ -313,7 +334,10 @@ std::vector<std::vector<uint32_t>> Engine::identify(const float* probes, size_t 
 }
 
 Gallery::Gallery(std::vector<Record> records, std::unique_ptr<internal::ResidentGallery> resident, const void* owner)
-    : records_(std::move(records)), resident_(std::move(resident)), owner_(owner) {}
+    : records_(std::move(records)),
+      resident_(std::move(resident)),
+      owner_(owner),
+      mac_memo_(std::make_unique<std::atomic<uint8_t>[]>(records_.size())) {}
 Gallery::~Gallery() = default;
 
 std::unique_ptr<Gallery> Engine::load_gallery(std::vector<Record> records) {
@@ -344,7 +368,7 @@ std::vector<std::vector<uint32_t>> Engine::identify(const float* probes, size_t 
   std::vector<float> t = prepare(probes, count);
   std::vector<uint32_t> all(gallery.size());
   for (size_t i = 0; i < all.size(); ++i) all[i] = uint32_t(i);
-  identify_resident(t, count, *gallery.resident_, gallery.records_, all, out);
+  identify_resident(t, count, *gallery.resident_, gallery.records_, all, out, gallery.mac_memo_.get());
   for (auto& ids : out) std::sort(ids.begin(), ids.end());
   secure_zero(t.data(), t.size() * sizeof(float));
   return out;
@@ -361,11 +385,16 @@ std::vector<Decision> Engine::verify(const float* probes, size_t count, const Ga
       throw Error(ErrorCode::InvalidArgument, "gallery index " + std::to_string(index[i]) + " (probe " +
                                                   std::to_string(i) + ") is out of range");
   std::vector<const Record*> records(count);
-  for (size_t i = 0; i < count; ++i) records[i] = &gallery.records_[index[i]];
+  std::vector<std::atomic<uint8_t>*> memos(count);
+  for (size_t i = 0; i < count; ++i) {
+    records[i] = &gallery.records_[index[i]];
+    memos[i] = &gallery.mac_memo_[index[i]];
+  }
   const auto keyed = verify_batches(probes, count, records, nullptr,
                                     [&](size_t start, size_t bs, const float* t, uint8_t* match, detail::Codeword* cw) {
                                       gallery.resident_->verify(t, index.data() + start, bs, params_.alpha, match, cw);
-                                    });
+                                    },
+                                    memos.data());
   std::vector<Decision> out(count);
   for (size_t i = 0; i < count; ++i) out[i] = keyed[i].decision;
   return out;

@@ -32,14 +32,15 @@ void normalize_rows(float* rows, size_t count, uint32_t dim, size_t first_row) {
   }
 }
 
-std::vector<float> prepare_templates(const Params& params, const std::vector<float>& app_transform,
-                                     const float* templates, size_t count, size_t first_row) {
+std::vector<float> prepare_templates(BackendImpl& backend, const Params& params,
+                                     const std::vector<float>& app_transform, const float* templates, size_t count,
+                                     size_t first_row) {
   std::vector<float> in(templates, templates + count * params.m);
   normalize_rows(in.data(), count, params.m, first_row);
   std::vector<float> out;
   if (params.expander) {
     out.resize(count * params.n);
-    params.expander->forward(in.data(), count, out.data());
+    backend.expand(*params.expander, in.data(), count, out.data());
     secure_zero(in.data(), in.size() * sizeof(float));
     normalize_rows(out.data(), count, params.n, first_row);
   } else {

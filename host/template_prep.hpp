@@ -11,9 +11,11 @@ namespace spheremask::internal {
 
 class BackendImpl;
 
-// count × m rows -> count × n unit rows. Errors name the row as first_row + i.
-std::vector<float> prepare_templates(const Params& params, const std::vector<float>& app_transform,
-                                     const float* templates, size_t count, size_t first_row);
+// count × m rows -> count × n unit rows, the expander running on `backend`. Errors name the row as
+// first_row + i.
+std::vector<float> prepare_templates(BackendImpl& backend, const Params& params,
+                                     const std::vector<float>& app_transform, const float* templates, size_t count,
+                                     size_t first_row);
 
 // Normalizes rows in place; throws Error{InvalidArgument} naming first_row + i for non-finite or zero rows.
 void normalize_rows(float* rows, size_t count, uint32_t dim, size_t first_row);

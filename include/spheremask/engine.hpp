@@ -2,6 +2,7 @@
 // validate inputs and split work into batches; the backend does the arithmetic.
 #pragma once
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -54,7 +55,8 @@ class ResidentGallery;
 
 // Records of one configuration and one P dtype held where the engine computes: on a CUDA engine the
 // P matrices are uploaded to device memory once (streamed in chunks when they do not fit), so 1:N
-// identification and repeated verification read them at memory bandwidth. Made by Engine::load_gallery
+// identification and repeated verification read them at memory bandwidth. The records are immutable
+// inside a gallery, so each record's MAC is checked on its first match and the outcome remembered. Made by Engine::load_gallery
 // and usable only with that engine.
 class SPHEREMASK_API Gallery {
  public:
@@ -70,6 +72,8 @@ class SPHEREMASK_API Gallery {
   std::vector<Record> records_;
   std::unique_ptr<internal::ResidentGallery> resident_;
   const void* owner_;
+  // Per record: outcome of its MAC check (0 unknown, 1 authentic, 2 tampered), see Engine::verify.
+  std::unique_ptr<std::atomic<uint8_t>[]> mac_memo_;
 };
 
 class SPHEREMASK_API Engine {
@@ -116,12 +120,14 @@ class SPHEREMASK_API Engine {
   using BatchDecoder = std::function<void(size_t start, size_t bs, const float* t, uint8_t* match,
                                           detail::Codeword* matched)>;
   std::vector<KeyedDecision> verify_batches(const float* probes, size_t count, const std::vector<const Record*>& records,
-                                            const std::string_view* context, const BatchDecoder& decode);
+                                            const std::string_view* context, const BatchDecoder& decode,
+                                            std::atomic<uint8_t>* const* memos = nullptr);
   std::vector<std::vector<uint32_t>> identify_resident(const std::vector<float>& t, size_t count,
                                                        internal::ResidentGallery& resident,
                                                        std::span<const Record> records,
                                                        const std::vector<uint32_t>& where,
-                                                       std::vector<std::vector<uint32_t>>& out);
+                                                       std::vector<std::vector<uint32_t>>& out,
+                                                       std::atomic<uint8_t>* memos);
 
   Params params_;
   EngineOptions options_;
