@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "bench_floor.hpp"
 #include "bench_identify.hpp"
 #include "cli_common.hpp"
 #include "commands.hpp"
@@ -88,6 +89,13 @@ void add_bench_command(CLI::App& app) {
                         {"threads", threads}, {"count", o->count}, {"per_second", double(o->count) / sec},
                         {"seconds", sec}, {"repeats", o->repeats}, {"dtype", o->engine.dtype},
                         {"device", engine->device_name()}};
+    if (o->op == "enroll" && engine->backend() == Backend::Cpu) {
+      const double gflops = single_thread_sgemm_gflops(n);
+      const double floor = cpu_enroll_floor_per_second(n, gflops, threads);
+      j["sgemm_gflops_1thread"] = gflops;
+      j["floor_per_second"] = floor;  // (4/3)n³ flop per template at the measured SGEMM rate
+      j["fraction_of_floor"] = double(o->count) / sec / floor;
+    }
     if (o->op == "verify") {
       j["accepted"] = accepted;  // genuine probes at 30°: all should be accepted
       j["resident"] = o->resident;

@@ -1,0 +1,29 @@
+#include "bench_floor.hpp"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
+namespace spheremask::cli {
+
+double single_thread_sgemm_gflops(uint32_t n) {
+  const int saved = openblas_get_num_threads();
+  openblas_set_num_threads(1);
+  const size_t nn = size_t(n) * n;
+  std::vector<float> a(nn, 0.5f), b(nn, 0.25f), c(nn);
+  std::vector<double> rates;
+  for (int r = 0; r < 7; ++r) {  // the first run warms caches and OpenBLAS buffers
+    const auto t0 = std::chrono::steady_clock::now();
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(n), int(n), int(n), 1.0f, a.data(), int(n), b.data(),
+                int(n), 0.0f, c.data(), int(n));
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (r > 0) rates.push_back(2.0 * double(n) * n * n / s / 1e9);
+  }
+  openblas_set_num_threads(saved);
+  std::sort(rates.begin(), rates.end());
+  return rates[rates.size() / 2];
+}
+
+}  // namespace spheremask::cli
