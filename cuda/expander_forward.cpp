@@ -3,6 +3,7 @@
 #include <cublas_v2.h>
 
 #include <algorithm>
+#include <array>
 #include <utility>
 
 #include "cuda_check.hpp"
@@ -11,6 +12,7 @@
 #include "expander_kernels.hpp"
 #include "expander_net.hpp"
 #include "launch_shapes.hpp"
+#include "spheremask/error.hpp"
 #include "template_expander.hpp"
 
 namespace spheremask::cuda {
@@ -97,8 +99,7 @@ void ExpanderCache::forward(DeviceContext& ctx, const Expander& e, const float* 
   const DeviceExpanderWeights& d = *weights_;
   const size_t m = d.m, wide = size_t(2) * d.n;
   const size_t per_row = (m + 2 * wide) * sizeof(float);
-  const size_t rows =
-      items_per_chunk(free_device_bytes(), kDeviceSlackBytes, per_row, count, kMaxChunk);
+  const size_t rows = items_per_chunk(free_device_bytes(), kDeviceSlackBytes, per_row, count, kMaxChunk);
   if (rows == 0) throw out_of_device_memory("expander forward", d.n);
   // Templates are biometric data: Secret::Yes wipes the device copies.
   DeviceBuffer<float> d_t(rows * m, Secret::Yes), d_x(rows * wide, Secret::Yes), d_z(rows * wide, Secret::Yes);
