@@ -30,6 +30,7 @@ std::unique_ptr<Engine> EngineFlags::make(uint32_t m) const {
   p.allow_weak = allow_weak;
   if (!expander.empty()) {
     p.expander = load_expander(expander);
+    if (m == 0) p.m = p.expander->input_dim();
     p.n = p.expander->output_dim();
     if (n != 0 && n != p.n)
       throw Error(ErrorCode::InvalidArgument, "--n " + std::to_string(n) + " disagrees with the expander's output dimension " +

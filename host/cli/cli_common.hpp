@@ -24,7 +24,8 @@ struct EngineFlags {
   std::string expander;  // path to an SMTE file, empty = none
   bool allow_weak = false;
   void add_to(CLI::App& cmd, bool with_dtype = true);
-  // Builds the engine for templates of dimension m; prints the security warning under 112 bits to stderr.
+  // Builds the engine for templates of dimension m (0: the expander's input dimension); prints the
+  // security warning under 112 bits to stderr.
   std::unique_ptr<Engine> make(uint32_t m) const;
 };
 

@@ -34,7 +34,6 @@ void add_bench_command(CLI::App& app) {
   struct Opts { EngineFlags engine; std::string op = "verify"; size_t count = 64; int repeats = 3; bool json = false;
                 size_t gallery = 1000, probes = 256; double bandwidth_gbs = 0; bool resident = false; };
   auto o = std::make_shared<Opts>();
-  o->engine.n = 512;
   o->engine.add_to(*cmd);
   cmd->add_option("--op", o->op, "enroll, verify or identify")->check(CLI::IsMember({"enroll", "verify", "identify"}))->capture_default_str();
   cmd->add_option("--gallery", o->gallery, "identify: records in the synthetic gallery")->capture_default_str();
@@ -55,9 +54,11 @@ void add_bench_command(CLI::App& app) {
                                j["per_second"].get<double>(), j["probes_per_second"].get<double>(), j["seconds"].get<double>());
     }
     if (o->count == 0 || o->repeats < 1) throw Error(ErrorCode::InvalidArgument, "--count and --repeats must be positive");
-    const uint32_t n = o->engine.n;
-    auto engine = o->engine.make(n);
-    const auto data = make_synthetic_pairs(seed_from_text("bench"), o->count, n, 30.0);
+    // With an expander the templates have its input dimension and n is its output dimension.
+    // Without --n and without an expander, the original IronMask dimension 512.
+    auto engine = o->engine.make(o->engine.expander.empty() ? (o->engine.n ? o->engine.n : 512) : 0);
+    const uint32_t n = engine->params().n;
+    const auto data = make_synthetic_pairs(seed_from_text("bench"), o->count, engine->params().m, 30.0);
     std::vector<double> times;
     size_t accepted = 0;
     if (o->op == "enroll") {
