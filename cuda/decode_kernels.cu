@@ -63,7 +63,7 @@ __device__ bool decode_and_verify(const float* y, uint32_t n, uint32_t alpha, co
     if (threadIdx.x == 0) selected[round] = previous.index;
   }
   if (threadIdx.x != 0) return false;
-  codeword_from_selection(y, n, alpha, selected, c);
+  detail::codeword_from_indices(y, n, alpha, selected, c);
   uint8_t digest[32];
   verifier_digest(salt, *c, digest);
   const bool match = equal_ct32(digest, verifier);

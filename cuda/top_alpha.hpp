@@ -40,23 +40,6 @@ SM_HD inline Ranked best_after(const float* y, uint32_t n, uint32_t start, uint3
   return best;
 }
 
-// Canonical codeword from the α selected indices (any order; sorted here in place).
-SM_HD inline void codeword_from_selection(const float* y, uint32_t n, uint32_t alpha, uint32_t* selected,
-                                          detail::Codeword* c) {
-  for (uint32_t a = 1; a < alpha; ++a) {
-    const uint32_t idx = selected[a];
-    uint32_t b = a;
-    while (b > 0 && selected[b - 1] > idx) { selected[b] = selected[b - 1]; --b; }
-    selected[b] = idx;
-  }
-  c->n = n;
-  c->alpha = alpha;
-  for (uint32_t q = 0; q < alpha; ++q) {
-    c->index[q] = selected[q];
-    c->negative[q] = y[selected[q]] >= 0.0f ? 0 : 1;
-  }
-}
-
 // SHA-256("spheremask/v1/verifier" ‖ salt ‖ enc(c)), DESIGN §3.
 SM_HD inline void verifier_digest(const uint8_t salt[16], const detail::Codeword& c, uint8_t out[32]) {
   const char label[] = "spheremask/v1/verifier";

@@ -77,7 +77,7 @@ bool emulate_block_decode(const std::vector<float>& y, uint32_t alpha, uint32_t 
     selected[round] = best.index;
     previous = best;
   }
-  cuda::codeword_from_selection(y.data(), n, alpha, selected.data(), c);
+  detail::codeword_from_indices(y.data(), n, alpha, selected.data(), c);
   return true;
 }
 

@@ -19,6 +19,23 @@ SM_HD inline bool finite_float(float v) {
   return (bits & 0x7f800000u) != 0x7f800000u;
 }
 
+// Canonical codeword from the α chosen indices of y (any order; sorted here in place): indices
+// ascending, sign + iff y_i >= 0. Shared by the serial decode and the GPU's parallel selection.
+SM_HD inline void codeword_from_indices(const float* y, uint32_t n, uint32_t alpha, uint32_t* idx, Codeword* c) {
+  for (uint32_t a = 1; a < alpha; ++a) {
+    const uint32_t v = idx[a];
+    uint32_t b = a;
+    while (b > 0 && idx[b - 1] > v) { idx[b] = idx[b - 1]; --b; }
+    idx[b] = v;
+  }
+  c->n = n;
+  c->alpha = alpha;
+  for (uint32_t q = 0; q < alpha; ++q) {
+    c->index[q] = idx[q];
+    c->negative[q] = y[idx[q]] >= 0.0f ? 0 : 1;
+  }
+}
+
 // Returns false (and leaves c unspecified) if any y_i is not finite.
 SM_HD inline bool decode_codeword(const float* y, uint32_t n, uint32_t alpha, Codeword* c) {
   float best_abs[kMaxAlpha];
@@ -35,19 +52,7 @@ SM_HD inline bool decode_codeword(const float* y, uint32_t n, uint32_t alpha, Co
     }
     best_abs[p] = a; best_idx[p] = i;
   }
-  // Canonical form: indices ascending.
-  for (uint32_t a = 1; a < count; ++a) {
-    const uint32_t idx = best_idx[a];
-    uint32_t b = a;
-    while (b > 0 && best_idx[b - 1] > idx) { best_idx[b] = best_idx[b - 1]; --b; }
-    best_idx[b] = idx;
-  }
-  c->n = n;
-  c->alpha = alpha;
-  for (uint32_t q = 0; q < count; ++q) {
-    c->index[q] = best_idx[q];
-    c->negative[q] = y[best_idx[q]] >= 0.0f ? 0 : 1;
-  }
+  codeword_from_indices(y, n, count, best_idx, c);
   return true;
 }
 
