@@ -22,8 +22,13 @@ void add_enroll_command(CLI::App& app) {
   cmd->add_option("--batch", o->batch, "templates per engine call")->capture_default_str();
   cmd->add_option("--insecure-seed", o->seed_hex,
                   "INSECURE: derive every secret from this 64-hex-digit seed (reproducible tests and benchmarks only)");
-  cmd->callback([o, store] {
-    if (!store->store.empty()) return run_store_enroll(o->engine, *store, o->templates, o->batch, o->seed_hex);
+  cmd->callback([o, store, cmd] {
+    if (!store->store.empty()) {
+      // A store is a gallery: f16 P by default (half the bytes per identification pass), f32 on request.
+      EngineFlags flags = o->engine;
+      if (cmd->get_option("--dtype")->count() == 0) flags.dtype = "f16";
+      return run_store_enroll(flags, *store, o->templates, o->batch, o->seed_hex);
+    }
     if (o->out.empty()) throw Error(ErrorCode::InvalidArgument, "enroll needs --out DIR or --store DB");
     const NpyMatrix x = NpyMatrix::open(o->templates);
     auto engine = o->engine.make(uint32_t(x.cols()));
