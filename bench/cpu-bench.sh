@@ -20,4 +20,5 @@ for n in 512 1024; do
   /usr/bin/python3 bench/peers/ironmask_torch.py --op verify --n "$n" --alpha 16 --count 256 --threads "$threads" --repeats 5
   # Records loaded once as a gallery: each record's MAC is checked on its first match only.
   "$cli" bench --op verify --resident --n "$n" --alpha 16 --count 256 --backend cpu --threads "$threads" --repeats 5 --json
+  /usr/bin/python3 bench/peers/ironmask_torch.py --op verify --resident --n "$n" --alpha 16 --count 256 --threads "$threads" --repeats 5
 done
