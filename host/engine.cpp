@@ -169,20 +169,34 @@ void Engine::check_record(const Record& r, size_t index) const {
 
 namespace {
 
-// MAC of header ‖ P under the key of codeword c. memo (a resident gallery's, else null) remembers the
-// outcome per record: 0 unknown, 1 authentic, 2 tampered. Gallery records are immutable, and a
-// verifier match fixes the codeword and so the MAC key, so the first outcome holds for every later match.
-bool mac_holds(const Record& r, const detail::Codeword& c, std::atomic<uint8_t>* memo) {
-  if (memo != nullptr) {
-    const uint8_t known = memo->load(std::memory_order_acquire);
-    if (known != 0) return known == 1;
+// MACs of header ‖ P under the keys of the matched codewords; ok[i] = 1 when record i's MAC holds.
+// memos (a resident gallery's, else null) remember the outcome per record: 0 unknown, 1 authentic,
+// 2 tampered. Gallery records are immutable, and a verifier match fixes the codeword and so the MAC
+// key, so the first outcome holds for every later match. The unknown ones are hashed together, which
+// lets the CPU interleave several SHA-256 streams.
+void macs_hold(const Record* const* records, const detail::Codeword* const* codewords,
+               std::atomic<uint8_t>* const* memos, size_t count, uint8_t* ok) {
+  std::vector<size_t> todo;
+  for (size_t i = 0; i < count; ++i) {
+    const uint8_t known = memos && memos[i] ? memos[i]->load(std::memory_order_acquire) : 0;
+    if (known != 0)
+      ok[i] = known == 1;
+    else
+      todo.push_back(i);
   }
-  auto mk = keyflow::mac_key(r.salt.data(), c);
-  const auto mac = keyflow::record_mac(mk, r);
-  secure_zero(mk.data(), mk.size());
-  const bool ok = crypto::equal_ct(mac.data(), r.mac.data(), 32);
-  if (memo != nullptr) memo->store(ok ? 1 : 2, std::memory_order_release);
-  return ok;
+  std::vector<crypto::Digest> keys(todo.size()), macs(todo.size());
+  std::vector<const Record*> hashed(todo.size());
+  for (size_t k = 0; k < todo.size(); ++k) {
+    hashed[k] = records[todo[k]];
+    keys[k] = keyflow::mac_key(hashed[k]->salt.data(), *codewords[todo[k]]);
+  }
+  keyflow::record_macs(keys.data(), hashed.data(), todo.size(), macs.data());
+  secure_zero(keys.data(), keys.size() * sizeof(crypto::Digest));
+  for (size_t k = 0; k < todo.size(); ++k) {
+    const size_t i = todo[k];
+    ok[i] = crypto::equal_ct(macs[k].data(), hashed[k]->mac.data(), 32) ? 1 : 0;
+    if (memos && memos[i]) memos[i]->store(ok[i] ? 1 : 2, std::memory_order_release);
+  }
 }
 
 }  // namespace
@@ -203,11 +217,24 @@ std::vector<KeyedDecision> Engine::verify_batches(const float* probes, size_t co
     decode(start, bs, t.data(), match.data(), matched.data());
     // A verifier match is an accept only when the MAC over header ‖ P holds too.
     internal::parallel_for(bs, threads, [&](size_t b, size_t e, int) {
+      std::vector<size_t> hit;
+      std::vector<const Record*> hit_record;
+      std::vector<const detail::Codeword*> hit_codeword;
+      std::vector<std::atomic<uint8_t>*> hit_memo;
       for (size_t i = b; i < e; ++i) {
         if (!match[i]) continue;
+        hit.push_back(i);
+        hit_record.push_back(records[start + i]);
+        hit_codeword.push_back(&matched[i]);
+        hit_memo.push_back(memos ? memos[start + i] : nullptr);
+      }
+      std::vector<uint8_t> authentic(hit.size(), 0);
+      macs_hold(hit_record.data(), hit_codeword.data(), hit_memo.data(), hit.size(), authentic.data());
+      for (size_t k = 0; k < hit.size(); ++k) {
+        const size_t i = hit[k];
         const Record& r = *records[start + i];
         KeyedDecision& d = out[start + i];
-        if (!mac_holds(r, matched[i], memos ? memos[start + i] : nullptr)) {
+        if (!authentic[k]) {
           d.decision = Decision::Tampered;
         } else {
           d.decision = Decision::Accept;
@@ -273,11 +300,14 @@ std::vector<KeyedDecision> Engine::verify_and_derive(const float* probes, size_t
 namespace {
 
 // A verifier match counts only when the record's MAC holds too; returns the hits that pass.
-std::vector<uint8_t> macs_hold(const std::vector<internal::IdentifyHit>& hits, const Record* const* record_of_hit,
-                               std::atomic<uint8_t>* const* memo_of_hit, int threads) {
+std::vector<uint8_t> identify_macs_hold(const std::vector<internal::IdentifyHit>& hits,
+                                        const Record* const* record_of_hit, std::atomic<uint8_t>* const* memo_of_hit,
+                                        int threads) {
   std::vector<uint8_t> ok(hits.size(), 0);
+  std::vector<const detail::Codeword*> codewords(hits.size());
+  for (size_t h = 0; h < hits.size(); ++h) codewords[h] = &hits[h].codeword;
   internal::parallel_for(hits.size(), threads, [&](size_t b, size_t e, int) {
-    for (size_t h = b; h < e; ++h) ok[h] = mac_holds(*record_of_hit[h], hits[h].codeword, memo_of_hit[h]) ? 1 : 0;
+    macs_hold(record_of_hit + b, codewords.data() + b, memo_of_hit + b, e - b, ok.data() + b);
   });
   return ok;
 }
@@ -305,7 +335,7 @@ std::vector<std::vector<uint32_t>> Engine::identify_resident(const std::vector<f
     record_of_hit[h] = &records[index];
     if (memos != nullptr) memo_of_hit[h] = &memos[index];
   }
-  const auto ok = macs_hold(hits, record_of_hit.data(), memo_of_hit.data(), internal::resolve_threads(options_.threads));
+  const auto ok = identify_macs_hold(hits, record_of_hit.data(), memo_of_hit.data(), internal::resolve_threads(options_.threads));
   for (size_t h = 0; h < hits.size(); ++h) {
     if (ok[h]) out[hits[h].probe].push_back(where[hits[h].record]);
     hits[h].codeword.wipe();

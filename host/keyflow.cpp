@@ -3,6 +3,9 @@
 #include <openssl/crypto.h>
 
 #include <cstring>
+#include <vector>
+
+#include "sha256_lanes.hpp"
 
 namespace spheremask::keyflow {
 namespace {
@@ -43,6 +46,16 @@ crypto::Digest mac_key(const uint8_t salt[16], const detail::Codeword& c) {
 crypto::Digest record_mac(const crypto::Digest& key, const Record& r) {
   const auto header = r.header();
   return crypto::HmacSha256(key).update(header.data(), header.size()).update(r.p.data(), r.p.size()).final();
+}
+
+void record_macs(const crypto::Digest* keys, const Record* const* records, size_t count, crypto::Digest* out) {
+  std::vector<std::array<uint8_t, kRecordHeaderSize>> headers(count);
+  std::vector<crypto::HmacJob> jobs(count);
+  for (size_t i = 0; i < count; ++i) {
+    headers[i] = records[i]->header();
+    jobs[i] = {keys[i].data(), headers[i], records[i]->p};
+  }
+  crypto::hmac_sha256_many(jobs, out);
 }
 
 crypto::Digest deterministic_key(std::string_view label, const std::array<uint8_t, 32>& seed, uint64_t index) {

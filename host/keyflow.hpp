@@ -26,6 +26,8 @@ crypto::Digest derive_key(const uint8_t salt[16], const detail::Codeword& c, std
 crypto::Digest mac_key(const uint8_t salt[16], const detail::Codeword& c);
 // HMAC-SHA-256(mac_key, header ‖ P)
 crypto::Digest record_mac(const crypto::Digest& mac_key, const Record& r);
+// The MACs of several records at once (interleaved SHA-256 where the CPU has the SHA extensions).
+void record_macs(const crypto::Digest* mac_keys, const Record* const* records, size_t count, crypto::Digest* out);
 
 // SHA-256("spheremask/v1/det/" ‖ label ‖ seed ‖ u64le(index))
 crypto::Digest deterministic_key(std::string_view label, const std::array<uint8_t, 32>& seed, uint64_t index);
