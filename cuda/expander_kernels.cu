@@ -1,18 +1,12 @@
 #include "block_reduce.cuh"
 #include "cuda_check.hpp"
 #include "expander_kernels.hpp"
+#include "expander_math.cuh"
 
 namespace spheremask::cuda {
 namespace {
 
 constexpr unsigned kActivateThreads = 256;
-
-// Same formula as the CPU's gelu (exact erf form): z·Φ(z).
-__device__ inline float apply(internal::TeAct act, float v) {
-  if (act == internal::TeAct::Gelu) return 0.5f * v * (1.0f + erff(v * 0.70710678118654752f));
-  if (act == internal::TeAct::Relu) return fmaxf(v, 0.0f);
-  return v;
-}
 
 // One block per row. With fold, the thread that owns j < h also writes h + j, so the in-place update
 // never applies the activation twice; an odd row's last element (index 2h) is activated alone.
@@ -22,13 +16,13 @@ __global__ void expander_activate_kernel(uint32_t len, internal::TeAct act, bool
   double norm2 = 0;  // of the values this thread wrote; each element is written by one thread
   for (uint32_t j = threadIdx.x; j < len; j += blockDim.x) {
     if (j < h) {
-      const float lo = apply(act, row[j]), hi = apply(act, row[h + j]);
+      const float lo = te_apply(act, row[j]), hi = te_apply(act, row[h + j]);
       const float sum = lo + hi;
       row[j] = sum;
       row[h + j] = hi;
       norm2 += double(sum) * sum + double(hi) * hi;
     } else if (j >= 2 * h) {
-      const float v = apply(act, row[j]);
+      const float v = te_apply(act, row[j]);
       row[j] = v;
       norm2 += double(v) * v;
     }  // h ≤ j < 2h: written by the owner of j − h

@@ -2,6 +2,7 @@
 #include "../../cuda/cuda_selftest.hpp"
 #include "../../cuda/resident_gallery.hpp"
 #include "backend_impl.hpp"
+#include "expander_train_backends.hpp"
 #include "spheremask/error.hpp"
 
 namespace spheremask::internal {
@@ -16,6 +17,12 @@ int cuda_device_count_impl() { return 0; }
 std::unique_ptr<BackendImpl> make_cuda_backend(const EngineOptions&) { no_cuda(); }
 
 CudaDetailSelftest cuda_detail_selftest(int, const uint8_t*, const uint8_t*) { no_cuda(); }
+
+TrainResult cuda_train_expander(ExpanderWeights&, const TrainOptions&, const std::function<void(const TrainStep&)>&) {
+  no_cuda();
+}
+
+TrainProbe cuda_train_probe(const ExpanderWeights&, const TrainOptions&) { no_cuda(); }
 
 }  // namespace spheremask::internal
 

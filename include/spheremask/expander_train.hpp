@@ -1,5 +1,10 @@
-// Training a template expander (DESIGN §3, issue 4 item 2): forward and backward as GEMMs on the CPU,
-// deterministic for a seed. Only the body W0…W4 is trained; W_s stays semi-orthogonal.
+// Training a template expander (DESIGN §3, issue 4 item 2): forward and backward as GEMMs, on the CPU
+// (OpenBLAS) or on a CUDA GPU (cuBLAS plus elementwise kernels; weights, gradients and optimizer state
+// stay in device memory for all steps). Both backends draw the same batches from the seeded stream and
+// compute the same math, so they agree to float rounding; each is deterministic for a seed.
+// TrainOptions::backend picks where the steps run: Cpu, Cuda (Error{Unavailable} without a device or
+// without the CUDA backend compiled in) or Auto = Cuda when n ≥ kTrainGpuMinN and a device exists, else
+// Cpu. Only the body W0…W4 is trained; W_s stays semi-orthogonal.
 //
 // Objectives (both are weighted MSEs between the Gram matrices of inputs and unit outputs):
 //   Gram  — the published recipe: random unit vectors of dimension 2n, plain mean over the batch.
@@ -13,6 +18,7 @@
 #include <functional>
 #include <string>
 
+#include "spheremask/engine.hpp"
 #include "spheremask/expander_file.hpp"
 #include "spheremask/export.hpp"
 
@@ -20,6 +26,12 @@ namespace spheremask {
 
 enum class TrainObjective { Gram, Pairs };
 enum class TrainOptimizer { Sgd, Adam };
+
+// Backend::Auto trains on the GPU from this code dimension up. Below it one step is a few ms to tens of
+// ms on the CPU (GEMMs of 2n×2n weights with a 256-row batch), so creating a CUDA context and cuBLAS
+// handle and uploading the weights (hundreds of ms) costs more than the 15-step recipe saves; at
+// n = 1024 a CPU step is already ~10⁹–10¹⁰ flop per layer pass and the GPU wins.
+inline constexpr uint32_t kTrainGpuMinN = 1024;
 
 struct TrainOptions {
   size_t steps = 15;
@@ -30,6 +42,8 @@ struct TrainOptions {
   TrainOptimizer optimizer = TrainOptimizer::Sgd;
   double residual_weight = 0;
   double max_pair_angle_deg = 100;
+  Backend backend = Backend::Auto;  // where the steps run (see the top of this file)
+  int device = 0;                   // CUDA device ordinal for Backend::Cuda / Auto
 };
 
 struct TrainStep {
@@ -41,6 +55,7 @@ struct TrainStep {
 
 struct TrainResult {
   double first_loss = 0, last_loss = 0;
+  Backend backend = Backend::Cpu;  // where the steps ran (Cpu or Cuda)
 };
 
 SPHEREMASK_API const char* objective_name(TrainObjective o);
@@ -48,11 +63,17 @@ SPHEREMASK_API TrainObjective parse_objective(const std::string& name);  // "gra
 SPHEREMASK_API const char* optimizer_name(TrainOptimizer o);
 SPHEREMASK_API TrainOptimizer parse_optimizer(const std::string& name);  // "sgd" | "adam"
 
-// Trains w in place; progress (optional) is called after every step. Throws Error{InvalidArgument}.
+// Where train_expander runs for these options: Cpu or Cuda (Auto resolved; an explicit Cuda stays Cuda
+// even without a device, and training then throws Error{Unavailable}).
+SPHEREMASK_API Backend train_backend(const ExpanderWeights& w, const TrainOptions& o);
+
+// Trains w in place; progress (optional) is called after every step. Throws Error{InvalidArgument}
+// (options; weights diverged), Error{Unavailable} (Backend::Cuda without a device), Error{Backend} (CUDA).
 SPHEREMASK_API TrainResult train_expander(ExpanderWeights& w, const TrainOptions& o,
                                           const std::function<void(const TrainStep&)>& progress = {});
 
-// The objective on `batches` fresh held-out batches (a stream separate from training), no update.
+// The objective on `batches` fresh held-out batches (a stream separate from training), no update; on
+// the CPU whatever o.backend says.
 SPHEREMASK_API TrainStep evaluate_objective(const ExpanderWeights& w, const TrainOptions& o, size_t batches = 4);
 
 }  // namespace spheremask
