@@ -37,9 +37,9 @@ void add_init(CLI::App& parent) {
 }
 
 void add_train(CLI::App& parent) {
-  auto* cmd = parent.add_subcommand("train", "train the body W0…W4 on the CPU (forward and backward as GEMMs)");
+  auto* cmd = parent.add_subcommand("train", "train the body W0…W4 (forward and backward as GEMMs, on the CPU or a CUDA GPU)");
   struct Opts {
-    std::string in, out, objective = "gram", optimizer = "sgd";
+    std::string in, out, objective = "gram", optimizer = "sgd", backend = "auto";
     TrainOptions t;
     size_t print_every = 1;
   };
@@ -60,16 +60,22 @@ void add_train(CLI::App& parent) {
                   "more angle error")->capture_default_str();
   cmd->add_option("--max-pair-angle", o->t.max_pair_angle_deg, "pairs: neighbour angles uniform in [0, this] degrees")
       ->capture_default_str();
+  cmd->add_option("--backend", o->backend,
+                  "cpu, cuda, or auto = cuda when n >= " + std::to_string(kTrainGpuMinN) + " and a CUDA device exists")
+      ->check(CLI::IsMember({"cpu", "cuda", "auto"}))->capture_default_str();
+  cmd->add_option("--device", o->t.device, "CUDA device ordinal")->capture_default_str();
   cmd->add_option("--print-every", o->print_every, "progress line every K steps")->capture_default_str();
   cmd->callback([o] {
     o->t.objective = parse_objective(o->objective);
     o->t.optimizer = parse_optimizer(o->optimizer);
+    o->t.backend = parse_backend(o->backend);
     std::array<uint8_t, 32> in_id{};
     auto w = read_expander_file(o->in, &in_id);
     const std::string parent_id = to_hex(in_id.data(), 32);
     const auto before = evaluate_objective(w, o->t);
-    std::fprintf(stderr, "training m=%u n=%u objective=%s optimizer=%s steps=%zu lr=%g residual_weight=%g\n", w.m, w.n,
-                 o->objective.c_str(), o->optimizer.c_str(), o->t.steps, double(o->t.lr), o->t.residual_weight);
+    std::fprintf(stderr, "training m=%u n=%u objective=%s optimizer=%s steps=%zu lr=%g residual_weight=%g backend=%s\n",
+                 w.m, w.n, o->objective.c_str(), o->optimizer.c_str(), o->t.steps, double(o->t.lr), o->t.residual_weight,
+                 backend_name(train_backend(w, o->t)));
     std::fprintf(stderr, "held-out loss before: %.6f\n", before.loss);
     const auto start = std::chrono::steady_clock::now();
     const auto result = train_expander(w, o->t, [&](const TrainStep& s) {
@@ -81,6 +87,8 @@ void add_train(CLI::App& parent) {
       else
         std::fprintf(stderr, "step %zu/%zu loss %.6f (%.1fs)\n", s.step, o->t.steps, s.loss, secs);
     });
+    const double train_secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::fprintf(stderr, "trained on %s: %zu steps in %.2fs\n", backend_name(result.backend), o->t.steps, train_secs);
     const auto after = evaluate_objective(w, o->t);
     std::fprintf(stderr, "held-out loss after: %.6f\n", after.loss);
     auto summary = parse_summary(w.summary);
@@ -93,6 +101,7 @@ void add_train(CLI::App& parent) {
                                    {"seed", o->t.seed},
                                    {"residual_weight", o->t.residual_weight},
                                    {"max_pair_angle_deg", o->t.max_pair_angle_deg},
+                                   {"backend", backend_name(result.backend)},
                                    {"first_step_loss", result.first_loss},
                                    {"last_step_loss", result.last_loss},
                                    {"held_out_loss_before", before.loss},
