@@ -6,6 +6,8 @@
 #include <chrono>
 #include <vector>
 
+#include "sha256_lanes.hpp"
+
 namespace spheremask::cli {
 
 double single_thread_sgemm_gflops(uint32_t n) {
@@ -22,6 +24,23 @@ double single_thread_sgemm_gflops(uint32_t n) {
     if (r > 0) rates.push_back(2.0 * double(n) * n * n / s / 1e9);
   }
   openblas_set_num_threads(saved);
+  std::sort(rates.begin(), rates.end());
+  return rates[rates.size() / 2];
+}
+
+double single_thread_mac_gbs(size_t message_bytes) {
+  constexpr size_t kMessages = 8;
+  const std::vector<uint8_t> message(message_bytes, 0x5a);
+  const uint8_t key[32] = {1};
+  std::vector<crypto::HmacJob> jobs(kMessages, crypto::HmacJob{key, message, {}});
+  std::vector<crypto::Digest> out(kMessages);
+  std::vector<double> rates;
+  for (int r = 0; r < 6; ++r) {  // the first run warms caches
+    const auto t0 = std::chrono::steady_clock::now();
+    crypto::hmac_sha256_many(jobs, out.data());
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (r > 0) rates.push_back(double(kMessages * message_bytes) / s / 1e9);
+  }
   std::sort(rates.begin(), rates.end());
   return rates[rates.size() / 2];
 }

@@ -100,6 +100,14 @@ void add_bench_command(CLI::App& app) {
     if (o->op == "verify") {
       j["accepted"] = accepted;  // genuine probes at 30°: all should be accepted
       j["resident"] = o->resident;
+      if (engine->backend() == Backend::Cpu && !o->resident) {
+        const size_t mac_bytes = kRecordHeaderSize + size_t(n) * n * (o->engine.dtype == "f16" ? 2 : 4);
+        const double gbs = single_thread_mac_gbs(mac_bytes);
+        const double floor = threads * gbs * 1e9 / double(mac_bytes);
+        j["mac_gbs_1thread"] = gbs;
+        j["floor_per_second"] = floor;  // the MAC over header ‖ P of every accepted probe, at the measured rate
+        j["fraction_of_floor"] = double(o->count) / sec / floor;
+      }
     }
     if (o->json) return print_json(j);
     std::printf("%s n=%u alpha=%u on %s: %.1f per second (median of %d runs of %zu, %.4f s each)\n", o->op.c_str(), n,
