@@ -140,13 +140,17 @@ std::vector<Record> Engine::enroll(const float* templates, size_t count, const E
         throw Error(ErrorCode::Backend, "enrollment of row " + std::to_string(start + i) +
                                             " failed its check ‖P·t − c‖∞ < 1e-4");
     internal::parallel_for(bs, threads, [&](size_t b, size_t e, int) {
+      std::vector<crypto::Digest> keys(e - b), macs(e - b);
+      std::vector<const Record*> made(e - b);
       for (size_t i = b; i < e; ++i) {
         Record& r = records[start + i];
         r.verifier = keyflow::verifier(r.salt.data(), secrets[i].c);
-        auto mk = keyflow::mac_key(r.salt.data(), secrets[i].c);
-        r.mac = keyflow::record_mac(mk, r);
-        secure_zero(mk.data(), mk.size());
+        keys[i - b] = keyflow::mac_key(r.salt.data(), secrets[i].c);
+        made[i - b] = &r;
       }
+      keyflow::record_macs(keys.data(), made.data(), e - b, macs.data());  // MACs hashed together
+      secure_zero(keys.data(), keys.size() * sizeof(crypto::Digest));
+      for (size_t i = b; i < e; ++i) records[start + i].mac = macs[i - b];
     });
     secure_zero(u.data(), u.size() * sizeof(float));
   }
