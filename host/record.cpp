@@ -5,6 +5,7 @@
 #include <string>
 
 #include "crypto.hpp"
+#include "record_batch.hpp"
 #include "spheremask/detail/codeword.hpp"
 #include "spheremask/detail/half.hpp"
 #include "spheremask/error.hpp"
@@ -71,6 +72,10 @@ std::vector<uint8_t> Record::serialize() const {
 }
 
 Record Record::parse(std::span<const uint8_t> bytes, bool allow_weak) {
+  return internal::parse_record(bytes, allow_weak, nullptr);
+}
+
+Record internal::parse_record(std::span<const uint8_t> bytes, bool allow_weak, const crypto::Digest* body_sha256) {
   const size_t min_size = kRecordHeaderSize + kRecordTrailerSize;
   if (bytes.size() < 4) invalid("magic", "truncated record (" + std::to_string(bytes.size()) + " bytes)");
   if (std::memcmp(bytes.data(), kMagic, 4) != 0) invalid("magic", "not an SMHD record");
@@ -105,7 +110,7 @@ Record Record::parse(std::span<const uint8_t> bytes, bool allow_weak) {
   r.bytes(rec.salt.data(), 16);
   r.bytes(rec.verifier.data(), 32);
   const size_t body = kRecordHeaderSize + rec.p_bytes();
-  const auto checksum = crypto::sha256(bytes.first(body));
+  const auto checksum = body_sha256 ? *body_sha256 : crypto::sha256(bytes.first(body));
   if (!crypto::equal_ct(checksum.data(), bytes.data() + body, 32))
     invalid("checksum", "SHA-256 mismatch: the record is corrupted");
   rec.p.assign(bytes.begin() + kRecordHeaderSize, bytes.begin() + body);

@@ -5,6 +5,8 @@
 #include <string>
 #include <utility>
 
+#include "parallel.hpp"
+#include "record_batch.hpp"
 #include "spheremask/error.hpp"
 #include "store_sqlite.hpp"
 
@@ -68,20 +70,51 @@ RecordConfig row_config(const Statement& s) {
   return c;
 }
 
-// Parses the record of a row selected with kRecordColumns; a failure names the store and the id.
-Record parse_row(const std::string& path, const Statement& s, bool allow_weak) {
-  const std::string id = s.column_text(0);
-  try {
-    if (s.column_blob(5).size() != 32 || s.column_blob(6).size() != 32)
-      throw Error(ErrorCode::InvalidRecord, "expander_id or app_id column is not 32 bytes");
-    Record r = Record::parse(s.column_blob(7), allow_weak);
-    if (!(RecordConfig::of(r) == row_config(s)))
-      throw Error(ErrorCode::InvalidRecord, "the row's metadata (" + row_config(s).describe() +
-                                                ") disagrees with its record (" + RecordConfig::of(r).describe() + ")");
-    return r;
-  } catch (const Error& e) {
-    throw Error(ErrorCode::InvalidRecord, path + ": id '" + id + "': " + e.what());
+// A row selected with kRecordColumns, copied out of SQLite so that several can be parsed together.
+struct RawRow {
+  std::string id;
+  RecordConfig config;
+  bool id_columns_ok = false;
+  std::vector<uint8_t> record;
+};
+
+RawRow read_row(const Statement& s) {
+  RawRow r;
+  r.id = s.column_text(0);
+  r.config = row_config(s);
+  r.id_columns_ok = s.column_blob(5).size() == 32 && s.column_blob(6).size() == 32;
+  const auto blob = s.column_blob(7);
+  r.record.assign(blob.begin(), blob.end());
+  return r;
+}
+
+// Parses rows (checksums hashed together, spread over the cores; the rows' bytes are consumed): the
+// record of row i, or the failure of row i as a message naming the store and the id.
+std::vector<internal::ParsedRecord> parse_rows(const std::string& path, std::vector<RawRow>& rows, bool allow_weak) {
+  std::vector<std::vector<uint8_t>> blobs(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) blobs[i] = std::move(rows[i].record);
+  auto parsed = internal::parse_records(blobs, allow_weak, internal::resolve_threads(0));
+  for (size_t i = 0; i < rows.size(); ++i) {
+    auto& p = parsed[i];
+    if (!rows[i].id_columns_ok) {
+      p = {false, {}, "expander_id or app_id column is not 32 bytes"};
+    } else if (p.ok && !(RecordConfig::of(p.record) == rows[i].config)) {
+      p = {false, {}, "the row's metadata (" + rows[i].config.describe() + ") disagrees with its record (" +
+                          RecordConfig::of(p.record).describe() + ")"};
+    }
+    if (!p.ok) p.error = path + ": id '" + rows[i].id + "': " + p.error;
   }
+  return parsed;
+}
+
+// Rows per parse_rows call while scanning: enough for every core to hash several records at once.
+size_t scan_group() { return 8 * size_t(internal::resolve_threads(0)); }
+
+Record parse_row(const std::string& path, const Statement& s, bool allow_weak) {
+  std::vector<RawRow> rows{read_row(s)};
+  auto parsed = parse_rows(path, rows, allow_weak);
+  if (!parsed[0].ok) throw Error(ErrorCode::InvalidRecord, parsed[0].error);
+  return std::move(parsed[0].record);
 }
 
 void bind_config(Statement& s, int first, const RecordConfig& c) {
@@ -247,14 +280,20 @@ void Store::scan_gallery(const RecordConfig& config, size_t max_chunk_bytes, boo
   bind_config(s, 1, config);
   GalleryChunk chunk;
   size_t bytes = 0;
-  while (s.step()) {
-    chunk.records.push_back(parse_row(impl_->path, s, allow_weak));
-    chunk.ids.push_back(s.column_text(0));
-    bytes += chunk.records.back().serialized_size();
-    if (bytes >= max_chunk_bytes) {
-      if (!fn(chunk)) return;
-      chunk = {};
-      bytes = 0;
+  for (bool more = true; more;) {
+    std::vector<RawRow> rows;
+    while (rows.size() < scan_group() && (more = s.step())) rows.push_back(read_row(s));
+    auto parsed = parse_rows(impl_->path, rows, allow_weak);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (!parsed[i].ok) throw Error(ErrorCode::InvalidRecord, parsed[i].error);
+      chunk.records.push_back(std::move(parsed[i].record));
+      chunk.ids.push_back(rows[i].id);
+      bytes += chunk.records.back().serialized_size();
+      if (bytes >= max_chunk_bytes) {
+        if (!fn(chunk)) return;
+        chunk = {};
+        bytes = 0;
+      }
     }
   }
   if (!chunk.ids.empty()) fn(chunk);
@@ -272,12 +311,12 @@ GalleryChunk Store::load_gallery(const RecordConfig& config, bool allow_weak) co
 std::vector<StoreProblem> Store::check(bool allow_weak) const {
   Statement s(impl_->db, std::string("SELECT ") + kRecordColumns + " FROM records ORDER BY id");
   std::vector<StoreProblem> out;
-  while (s.step()) {
-    try {
-      parse_row(impl_->path, s, allow_weak);
-    } catch (const Error& e) {
-      out.push_back({s.column_text(0), e.what()});
-    }
+  for (bool more = true; more;) {
+    std::vector<RawRow> rows;
+    while (rows.size() < scan_group() && (more = s.step())) rows.push_back(read_row(s));
+    const auto parsed = parse_rows(impl_->path, rows, allow_weak);
+    for (size_t i = 0; i < rows.size(); ++i)
+      if (!parsed[i].ok) out.push_back({rows[i].id, parsed[i].error});
   }
   return out;
 }
