@@ -1,7 +1,7 @@
 #include "block_reduce.cuh"
 #include "cuda_check.hpp"
 #include "expander_kernels.hpp"
-#include "expander_math.cuh"
+#include "train_elements.hpp"
 
 namespace spheremask::cuda {
 namespace {
@@ -14,22 +14,10 @@ __global__ void expander_activate_kernel(uint32_t len, internal::TeAct act, bool
   float* row = z + size_t(blockIdx.x) * len;
   const uint32_t h = fold ? len / 2 : 0;
   double norm2 = 0;  // of the values this thread wrote; each element is written by one thread
-  for (uint32_t j = threadIdx.x; j < len; j += blockDim.x) {
-    if (j < h) {
-      const float lo = te_apply(act, row[j]), hi = te_apply(act, row[h + j]);
-      const float sum = lo + hi;
-      row[j] = sum;
-      row[h + j] = hi;
-      norm2 += double(sum) * sum + double(hi) * hi;
-    } else if (j >= 2 * h) {
-      const float v = te_apply(act, row[j]);
-      row[j] = v;
-      norm2 += double(v) * v;
-    }  // h ≤ j < 2h: written by the owner of j − h
-  }
+  for (uint32_t j = threadIdx.x; j < len; j += blockDim.x) norm2 += activate_owned(j, h, act, row, row);
   norm2 = block_sum(norm2);  // its barrier also makes every write above visible to the block
   const float norm = float(sqrt(norm2));
-  const float inv = norm > 0 ? 1.0f / norm : 0.0f;
+  const float inv = inverse_norm(norm);
   for (uint32_t j = threadIdx.x; j < len; j += blockDim.x) row[j] *= inv;
 }
 

@@ -2,7 +2,6 @@
 
 #include "block_reduce.cuh"
 #include "cuda_check.hpp"
-#include "expander_math.cuh"
 #include "expander_train_kernels.hpp"
 
 namespace spheremask::cuda {
@@ -16,54 +15,33 @@ unsigned flat_blocks(size_t count) {
   return unsigned(std::min(kMaxFlatBlocks, (count + kFlatThreads - 1) / kFlatThreads));
 }
 
-// As expander_activate_kernel (expander_kernels.cu) but out of place, keeping z and the norm. With
-// fold, the thread that owns j < h also writes h + j; an odd row's last element (2h) is alone.
+// As expander_activate_kernel (expander_kernels.cu) but out of place, keeping z and the norm.
 __global__ void train_activate_kernel(uint32_t len, internal::TeAct act, bool fold, const float* z, float* y,
                                       float* norm) {
   const size_t off = size_t(blockIdx.x) * len;
-  const float* zr = z + off;
   float* yr = y + off;
   const uint32_t h = fold ? len / 2 : 0;
   double norm2 = 0;
-  for (uint32_t j = threadIdx.x; j < len; j += blockDim.x) {
-    if (j < h) {
-      const float lo = te_apply(act, zr[j]), hi = te_apply(act, zr[h + j]);
-      const float sum = lo + hi;
-      yr[j] = sum;
-      yr[h + j] = hi;
-      norm2 += double(sum) * sum + double(hi) * hi;
-    } else if (j >= 2 * h) {
-      const float v = te_apply(act, zr[j]);
-      yr[j] = v;
-      norm2 += double(v) * v;
-    }
-  }
+  for (uint32_t j = threadIdx.x; j < len; j += blockDim.x) norm2 += activate_owned(j, h, act, z + off, yr);
   norm2 = block_sum(norm2);  // its barrier also makes the writes above visible to the block
   const float nrm = float(sqrt(norm2));
-  const float inv = nrm > 0 ? 1.0f / nrm : 0.0f;
+  const float inv = inverse_norm(nrm);
   for (uint32_t j = threadIdx.x; j < len; j += blockDim.x) yr[j] *= inv;
   if (threadIdx.x == 0) norm[blockIdx.x] = nrm;
 }
 
 // One block per row i of the Gram matrices.
-__global__ void gram_weights_kernel(uint32_t count, double all, double within, bool pairs, uint32_t group,
-                                    const float* gin, const float* gout, float* s, double* partial) {
+__global__ void gram_weights_kernel(uint32_t count, GramArgs g, const float* gin, const float* gout, float* s,
+                                    double* partial) {
   const uint32_t i = blockIdx.x;
   double acc = 0;
-  for (uint32_t j = threadIdx.x; j < count; j += blockDim.x) {
-    const size_t at = size_t(min(i, j)) + size_t(max(i, j)) * count;  // upper triangle, column-major
-    const double diff = double(gout[at]) - double(gin[at]);
-    double wt = all;
-    if (pairs && j != i && i / group == j / group) wt += within;
-    s[size_t(i) * count + j] = float(wt * diff);
-    acc += wt * diff * diff;
-  }
+  for (uint32_t j = threadIdx.x; j < count; j += blockDim.x)
+    acc += gram_entry(i, j, count, g, gin, gout, s + size_t(i) * count);
   acc = block_sum(acc);
   if (threadIdx.x == 0) partial[i] = acc;
 }
 
-// One block per row. Each dz[j] is computed from the unfolded gradients of j and (fold, h ≤ j < 2h)
-// j − h, so dy is only read and dz only written: no in-place hazard.
+// One block per row. dy is only read and dz only written: no in-place hazard.
 __global__ void layer_backward_kernel(uint32_t len, internal::TeAct act, bool fold, const float* dy, const float* y,
                                       const float* norm, const float* z, float* dz) {
   const size_t off = size_t(blockIdx.x) * len;
@@ -74,30 +52,19 @@ __global__ void layer_backward_kernel(uint32_t len, internal::TeAct act, bool fo
   double dot = 0;
   for (uint32_t j = threadIdx.x; j < len; j += blockDim.x) dot += double(y[j]) * dy[j];
   const float d = float(block_sum(dot));
-  const float nrm = norm[blockIdx.x];
-  const float inv = nrm > 0 ? 1.0f / nrm : 0.0f;
+  const float inv = inverse_norm(norm[blockIdx.x]);
   const uint32_t h = fold ? len / 2 : 0;
-  for (uint32_t j = threadIdx.x; j < len; j += blockDim.x) {
-    float g = (dy[j] - y[j] * d) * inv;
-    if (j >= h && j < 2 * h) g += (dy[j - h] - y[j - h] * d) * inv;  // a[h+j] fed both f[j] and f[h+j]
-    dz[j] = g * te_act_grad(act, z[j]);
-  }
+  for (uint32_t j = threadIdx.x; j < len; j += blockDim.x) dz[j] = backward_element(j, h, act, dy, y, d, inv, z);
 }
 
 __global__ void adam_kernel(size_t count, AdamStep a, const float* g, float* m, float* v, float* p) {
-  for (size_t k = size_t(blockIdx.x) * blockDim.x + threadIdx.x; k < count; k += size_t(gridDim.x) * blockDim.x) {
-    const float gk = g[k];
-    const float mk = a.b1 * m[k] + a.one_minus_b1 * gk;
-    const float vk = a.b2 * v[k] + a.one_minus_b2 * gk * gk;
-    m[k] = mk;
-    v[k] = vk;
-    p[k] -= a.lr * (mk * a.c1) / (sqrtf(vk * a.c2) + a.eps);
-  }
+  for (size_t k = size_t(blockIdx.x) * blockDim.x + threadIdx.x; k < count; k += size_t(gridDim.x) * blockDim.x)
+    adam_element(a, g[k], m[k], v[k], p[k]);
 }
 
 __global__ void nonfinite_kernel(size_t count, const float* p, int* flag) {
   for (size_t k = size_t(blockIdx.x) * blockDim.x + threadIdx.x; k < count; k += size_t(gridDim.x) * blockDim.x)
-    if (!isfinite(p[k])) *flag = 1;  // every writer writes the same value
+    if (!finite_value(p[k])) *flag = 1;  // every writer writes the same value
 }
 
 }  // namespace
@@ -109,11 +76,10 @@ void launch_train_activate(size_t count, uint32_t len, internal::TeAct act, bool
   SM_CUDA_CHECK_LAUNCH("train_activate_kernel");
 }
 
-void launch_gram_weights(size_t count, double all, double within, bool pairs, uint32_t group, const float* gin,
-                         const float* gout, float* s, double* partial, cudaStream_t stream) {
+void launch_gram_weights(size_t count, const GramArgs& g, const float* gin, const float* gout, float* s,
+                         double* partial, cudaStream_t stream) {
   if (count == 0) return;
-  gram_weights_kernel<<<unsigned(count), kRowThreads, 0, stream>>>(uint32_t(count), all, within, pairs, group, gin,
-                                                                   gout, s, partial);
+  gram_weights_kernel<<<unsigned(count), kRowThreads, 0, stream>>>(uint32_t(count), g, gin, gout, s, partial);
   SM_CUDA_CHECK_LAUNCH("gram_weights_kernel");
 }
 

@@ -1,55 +1,65 @@
-// One template expander being trained on the current CUDA device (DESIGN §3, issue 4): the body weights
-// W0…W4, their gradients, Adam's moments and every activation backward needs stay in device memory for
-// all steps; a step uploads one batch and downloads the loss (and, for the residual term, Y). The math
-// is host/expander_train.cpp's, step for step: cuBLAS GEMM/SYRK (argument sets in train_gemms.hpp) plus
-// the kernels of expander_train_kernels.cu. The caller keeps the device current for the object's lifetime.
+// The GPU back end of the trainer's step sequence (train_step.hpp): one stream with its cuBLAS handle,
+// device buffers, and the kernels of expander_train_kernels.cu. Weights, gradients, Adam's moments and
+// every activation backward needs stay in device memory for all steps. The caller keeps the device
+// current for the trainer's lifetime.
 #pragma once
-#include <array>
 #include <cstddef>
-#include <vector>
+#include <string>
 
 #include "cuda_raii.hpp"
-#include "expander_net.hpp"
-#include "expander_objective.hpp"
-#include "spheremask/expander_train.hpp"
+#include "expander_train_kernels.hpp"
+#include "train_step.hpp"
 
 namespace spheremask::cuda {
 
-class DeviceTrainer {
+class CudaTrainOps {
  public:
-  // Uploads the body (and W_s for Pairs); buffers for batches of `rows`. Error{Backend} when the
-  // device lacks the memory.
-  DeviceTrainer(const ExpanderWeights& w, const TrainOptions& o, size_t rows);
-  DeviceTrainer(const DeviceTrainer&) = delete;
-  DeviceTrainer& operator=(const DeviceTrainer&) = delete;
+  template <class T>
+  using Buffer = DeviceBuffer<T>;
 
-  // Forward with cache, loss and the gradients of W0…W4 (kept on the device) for one batch drawn by
-  // draw_train_batch (t for Pairs, x for Gram).
-  TrainStep loss_and_grad(const internal::TrainBatch& b);
-  // SGD or Adam with the last gradients, then the finiteness check (the CPU's error on divergence).
-  void update(size_t step);
+  CudaTrainOps() : blas_(stream_.get()) {}
 
-  std::array<std::vector<float>, internal::kTeLayers> download_grads() const;
-  void download_weights(ExpanderWeights& w) const;  // W0…W4 only; W_s is never trained
+  template <class T>
+  Buffer<T> make(size_t count) { return Buffer<T>(count, Secret::No); }  // public weights, synthetic inputs
+  // Error{Backend} when `bytes` (plus slack for cuBLAS) are not free on the device.
+  void reserve(size_t bytes, const std::string& what);
+  void upload(float* dst, const float* src, size_t count);
+  template <class T>
+  void download(T* dst, const T* src, size_t count) {
+    if (count) SM_CUDA_TRY(cudaMemcpyAsync(dst, src, count * sizeof(T), cudaMemcpyDeviceToHost, stream_.get()));
+  }
+  template <class T>
+  void zero(T* p, size_t count) {
+    if (count) SM_CUDA_TRY(cudaMemsetAsync(p, 0, count * sizeof(T), stream_.get()));
+  }
+  void synchronize() { stream_.synchronize(); }
+
+  void gemm(const ColMajorGemm& g, float alpha, const float* a, const float* b, float* c);
+  void syrk(const ColMajorSyrk& g, const float* a, float* c);
+  void axpy(size_t count, float alpha, const float* x, float* y);
+
+  void activate(size_t count, uint32_t len, internal::TeAct act, bool fold, const float* z, float* y, float* norm) {
+    launch_train_activate(count, len, act, fold, z, y, norm, stream_.get());
+  }
+  void gram_weights(size_t count, const GramArgs& g, const float* gin, const float* gout, float* s, double* partial) {
+    launch_gram_weights(count, g, gin, gout, s, partial, stream_.get());
+  }
+  void layer_backward(size_t count, uint32_t len, internal::TeAct act, bool fold, const float* dy, const float* y,
+                      const float* norm, const float* z, float* dz) {
+    launch_layer_backward(count, len, act, fold, dy, y, norm, z, dz, stream_.get());
+  }
+  void adam(size_t count, const AdamStep& a, const float* g, float* m, float* v, float* p) {
+    launch_adam_update(count, a, g, m, v, p, stream_.get());
+  }
+  void flag_nonfinite(size_t count, const float* p, int* flag) {
+    launch_flag_nonfinite(count, p, flag, stream_.get());
+  }
 
  private:
-  static size_t device_bytes(const ExpanderWeights& w, const TrainOptions& o, size_t rows);
-  void forward();
-  void backward();
-
-  TrainOptions o_;
-  ExpanderWeights shape_;  // m and n only (for the host residual)
-  size_t rows_;
-  std::array<internal::TeLayer, internal::kTeLayers> layers_{};  // shapes; w unused
   Stream stream_;
   CublasHandle blas_;
-  DeviceBuffer<float> ws_, t_;
-  std::array<DeviceBuffer<float>, internal::kTeLayers> w_, g_, adam_m_, adam_v_, z_, norm_;
-  std::array<DeviceBuffer<float>, internal::kTeLayers + 1> x_;  // layer inputs; x_[5] = Y
-  DeviceBuffer<float> gin_, gout_, s_, dy_, dz_, r_;
-  DeviceBuffer<double> partial_;
-  DeviceBuffer<int> flag_;
-  size_t adam_t_ = 0;
 };
+
+using DeviceTrainer = TrainStepper<CudaTrainOps>;
 
 }  // namespace spheremask::cuda
