@@ -86,6 +86,14 @@ run_row() {
   if ((rc == 0)) && [[ $line == \{* ]]; then
     echo "{\"impl\":\"spheremask\",$label,\"result\":$line}" >>"$RAW"
     say "$label: $line"
+    # These rows are the only GPU run of some paths (n > 1024 enroll, multi-piece staging, multi-tile
+    # identify): their answers must be right, not just fast. Genuine probes are at 30° (expander rows:
+    # 30° before expansion, so acceptance there is a property of the expander and is not checked).
+    local wrong=""
+    [[ $label != *expander* ]] && wrong=$(python3 -c 'import json,sys; b=json.loads(sys.argv[1]); op=b["op"]
+if op == "verify" and b.get("accepted") != b["count"]: print("accepted %s of %s genuine probes" % (b.get("accepted"), b["count"]))
+if op == "identify" and (b["genuine_found"] != b["probes"] or b["other_matches"] != 0): print("identify found %s of %s genuine, %s other matches" % (b["genuine_found"], b["probes"], b["other_matches"]))' "$line" 2>&1)
+    if [[ -n $wrong ]]; then say "$label $* WRONG ANSWER: $wrong"; status=1; fi
   else
     say "$label $* FAILED or timed out (rc=$rc, ${t}s)"
     status=1

@@ -37,6 +37,7 @@ using cuda::upload;
 using cuda::wipe_host;
 
 constexpr size_t kMaxChunk = 4096;  // also keeps grid dimensions far below their limits
+static_assert(kMaxChunk <= 65535, "chunk sizes are used as grid.y/z");
 
 std::string no_device_reason() {
   int count = 0;

@@ -7,6 +7,7 @@
 #include <cusolverDn.h>
 
 #include <cstddef>
+#include <new>
 #include <utility>
 
 #include "cuda_check.hpp"
@@ -19,6 +20,11 @@ class DeviceGuard {
   explicit DeviceGuard(int device) {
     SM_CUDA_TRY(cudaGetDevice(&previous_));
     if (previous_ != device) SM_CUDA_TRY(cudaSetDevice(device));
+  }
+  // For destructors: never throws; if the current device cannot be read, nothing is restored.
+  DeviceGuard(int device, std::nothrow_t) {
+    if (cudaGetDevice(&previous_) != cudaSuccess) previous_ = device;
+    if (previous_ != device) SM_CUDA_TRY_NO_THROW(cudaSetDevice(device));
   }
   ~DeviceGuard() { SM_CUDA_TRY_NO_THROW(cudaSetDevice(previous_)); }
   DeviceGuard(const DeviceGuard&) = delete;

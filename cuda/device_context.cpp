@@ -11,7 +11,7 @@ DeviceContext::DeviceContext(int device) : device_(device) {
 }
 
 DeviceContext::~DeviceContext() {
-  SM_CUDA_TRY_NO_THROW(cudaSetDevice(device_));
+  DeviceGuard guard(device_, std::nothrow);  // the caller's current device is left as it was
   staging_.reset();
   solver_.reset();
   blas_.reset();

@@ -31,6 +31,7 @@ struct DeviceExpanderWeights {
 namespace {
 
 constexpr size_t kMaxChunk = 4096;  // rows per pass; also the activation kernel's grid size
+static_assert(kMaxChunk <= 65535, "rows per pass are used as a grid dimension");
 
 DeviceBuffer<float> upload_matrix(const float* host, size_t count, cudaStream_t stream) {
   DeviceBuffer<float> d(count, Secret::No);
@@ -82,7 +83,8 @@ const float* forward_chunk(const DeviceContext& ctx, const DeviceExpanderWeights
 ExpanderCache::ExpanderCache() = default;
 
 ExpanderCache::~ExpanderCache() {
-  if (weights_) SM_CUDA_TRY_NO_THROW(cudaSetDevice(weights_->device));
+  if (!weights_) return;
+  DeviceGuard guard(weights_->device, std::nothrow);  // the caller's current device is left as it was
   weights_.reset();
 }
 

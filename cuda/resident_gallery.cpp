@@ -33,6 +33,7 @@ using internal::GalleryItem;
 using internal::IdentifyHit;
 
 constexpr size_t kMaxVerifyChunk = 4096;
+static_assert(kMaxVerifyChunk <= 65535, "verify batches are used as grid.y/z");
 
 class CudaResidentGallery final : public internal::ResidentGallery {
  public:
@@ -64,14 +65,11 @@ class CudaResidentGallery final : public internal::ResidentGallery {
 
   ~CudaResidentGallery() override {
     // Free on the gallery's device; nothing here is secret (P, salts and verifiers are public helper data).
-    int previous = 0;
-    SM_CUDA_TRY_NO_THROW(cudaGetDevice(&previous));
-    SM_CUDA_TRY_NO_THROW(cudaSetDevice(ctx_->device()));
+    DeviceGuard guard(ctx_->device(), std::nothrow);
     resident_p_ = {};
     stream_p_ = {};
     salts_ = {};
     verifiers_ = {};
-    SM_CUDA_TRY_NO_THROW(cudaSetDevice(previous));
   }
 
   size_t resident() const { return plan_.resident; }

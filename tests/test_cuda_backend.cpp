@@ -12,6 +12,7 @@
 #include "backend_impl.hpp"
 #include "backends.hpp"
 #include "keyflow.hpp"
+#include "permutation_records.hpp"
 #include "spheremask/detail/decode.hpp"
 #include "spheremask/detail/half.hpp"
 #include "spheremask/error.hpp"
@@ -20,6 +21,8 @@ namespace spheremask {
 namespace {
 
 using internal::BackendImpl;
+using testing::expect_codeword;
+using testing::PermutationRecords;
 
 std::array<uint8_t, 32> seed_0to31() {
   std::array<uint8_t, 32> s{};
@@ -132,30 +135,6 @@ TEST(CudaBackend, HaarAndRotationMatchGolden) {
 }
 
 // P = I makes y = probe exactly, so the decode (ties, −0.0, NaN) is tested through verify and identify.
-struct IdentityRecords {
-  uint32_t n;
-  std::vector<float> p32;
-  std::vector<uint16_t> p16;
-  explicit IdentityRecords(uint32_t n_) : n(n_), p32(size_t(n_) * n_, 0.0f), p16(size_t(n_) * n_, 0) {
-    for (uint32_t i = 0; i < n; ++i) {
-      p32[size_t(i) * n + i] = 1.0f;
-      p16[size_t(i) * n + i] = detail::float_to_half(1.0f);
-    }
-  }
-  const uint8_t* p(Dtype d) const {
-    return d == Dtype::F32 ? reinterpret_cast<const uint8_t*>(p32.data()) : reinterpret_cast<const uint8_t*>(p16.data());
-  }
-};
-
-void expect_codeword(const detail::Codeword& got, const detail::Codeword& want) {
-  ASSERT_EQ(got.alpha, want.alpha);
-  ASSERT_EQ(got.n, want.n);
-  for (uint32_t k = 0; k < want.alpha; ++k) {
-    EXPECT_EQ(got.index[k], want.index[k]) << k;
-    EXPECT_EQ(got.negative[k], want.negative[k]) << k;
-  }
-}
-
 TEST(CudaBackend, DecodeAndVerifierMatchCpuOnTies) {
   SM_SKIP_IF_UNAVAILABLE(Backend::Cuda);
   Pair b;
@@ -163,8 +142,9 @@ TEST(CudaBackend, DecodeAndVerifierMatchCpuOnTies) {
   // Golden tie vector (spec.py decode_ties): indices {0, 1, 4}, signs {+, −, +}.
   {
     const uint32_t n = 8, alpha = 3;
-    IdentityRecords id(n);
+    const PermutationRecords id(n, 1);
     const std::vector<float> y = {0.5f, -0.5f, 0.25f, -0.25f, 0.5f, 0.0f, -0.0f, 0.1f};
+    const std::vector<float> t = id.probes_for(y);
     detail::Codeword want;
     want.n = n;
     want.alpha = alpha;
@@ -173,7 +153,7 @@ TEST(CudaBackend, DecodeAndVerifierMatchCpuOnTies) {
     const auto verifier = keyflow::verifier(salt, want);
     for (Dtype d : {Dtype::F32, Dtype::F16})
       for (BackendImpl* backend : {b.cpu.get(), b.gpu.get()}) {
-        internal::VerifyItem item{id.p(d), y.data(), salt, verifier.data()};
+        internal::VerifyItem item{id.p(d), t.data(), salt, verifier.data()};
         uint8_t match = 7;
         detail::Codeword got;
         backend->verify({&item, 1}, n, alpha, d, &match, &got);
@@ -186,10 +166,11 @@ TEST(CudaBackend, DecodeAndVerifierMatchCpuOnTies) {
   std::uniform_int_distribution<int> level(-5, 5);
   for (uint32_t trial = 0; trial < 12; ++trial) {
     const uint32_t n = 100 + 157 * trial, alpha = 1 + 5 * trial;
-    IdentityRecords id(n);
+    const PermutationRecords id(n, 2 + trial);
     const uint32_t batch = 3;
     std::vector<float> y(size_t(batch) * n);
     for (auto& v : y) v = float(level(rng)) / 8.0f;
+    const std::vector<float> t = id.probes_for(y);
     std::vector<std::array<uint8_t, 32>> verifiers(batch);
     std::vector<detail::Codeword> want(batch);
     std::vector<internal::VerifyItem> items(batch);
@@ -197,7 +178,7 @@ TEST(CudaBackend, DecodeAndVerifierMatchCpuOnTies) {
       ASSERT_TRUE(detail::decode_codeword(y.data() + size_t(i) * n, n, alpha, &want[i]));
       verifiers[i] = keyflow::verifier(salt, want[i]);
       if (i == 2) verifiers[i][0] ^= 1;  // one wrong verifier: no match
-      items[i] = {id.p(Dtype::F32), y.data() + size_t(i) * n, salt, verifiers[i].data()};
+      items[i] = {id.p(Dtype::F32), t.data() + size_t(i) * n, salt, verifiers[i].data()};
     }
     std::vector<uint8_t> match(batch, 7);
     std::vector<detail::Codeword> got(batch);
@@ -211,13 +192,14 @@ TEST(CudaBackend, DecodeAndVerifierMatchCpuOnTies) {
   // Non-finite y never matches.
   {
     const uint32_t n = 8, alpha = 3;
-    IdentityRecords id(n);
+    const PermutationRecords id(n, 20);
     std::vector<float> y = {0.5f, -0.5f, 0.25f, -0.25f, 0.5f, 0.0f, -0.0f, 0.1f};
     detail::Codeword c;
     ASSERT_TRUE(detail::decode_codeword(y.data(), n, alpha, &c));
     const auto verifier = keyflow::verifier(salt, c);
     y[7] = std::numeric_limits<float>::quiet_NaN();
-    internal::VerifyItem item{id.p(Dtype::F32), y.data(), salt, verifier.data()};
+    const std::vector<float> t = id.probes_for(y);
+    internal::VerifyItem item{id.p(Dtype::F32), t.data(), salt, verifier.data()};
     uint8_t match = 7;
     detail::Codeword got;
     b.gpu->verify({&item, 1}, n, alpha, Dtype::F32, &match, &got);
@@ -233,8 +215,10 @@ TEST(CudaBackend, IdentifyMatchesCpu) {
   std::uniform_int_distribution<int> level(-4, 4);
   std::vector<float> y(size_t(probes) * n);
   for (auto& v : y) v = float(level(rng)) / 4.0f;
-  // Record r has P = I and the verifier of probe r % probes (records 5 and 0 both accept probe 0).
-  IdentityRecords id(n);
+  // Every record has the same permutation P and the verifier of probe r % probes (records 5 and 0 both
+  // accept probe 0).
+  const PermutationRecords id(n, 21);
+  const std::vector<float> t = id.probes_for(y);
   std::vector<std::array<uint8_t, 16>> salts(records);
   std::vector<std::array<uint8_t, 32>> verifiers(records);
   for (uint32_t r = 0; r < records; ++r) {
@@ -246,8 +230,8 @@ TEST(CudaBackend, IdentifyMatchesCpu) {
   for (Dtype d : {Dtype::F32, Dtype::F16}) {
     std::vector<internal::GalleryItem> gallery(records);
     for (uint32_t r = 0; r < records; ++r) gallery[r] = {id.p(d), salts[r].data(), verifiers[r].data()};
-    const auto hc = b.cpu->identify(gallery, y.data(), probes, n, alpha, d);
-    const auto hg = b.gpu->identify(gallery, y.data(), probes, n, alpha, d);
+    const auto hc = b.cpu->identify(gallery, t.data(), probes, n, alpha, d);
+    const auto hg = b.gpu->identify(gallery, t.data(), probes, n, alpha, d);
     ASSERT_EQ(hc.size(), hg.size());
     ASSERT_GE(hg.size(), size_t(records));
     for (size_t h = 0; h < hc.size(); ++h) {
