@@ -11,6 +11,7 @@
 
 #include "backends.hpp"
 #include "expander_train_backends.hpp"
+#include "expander_train_cases.hpp"
 #include "spheremask/error.hpp"
 #include "spheremask/expander_file.hpp"
 #include "spheremask/expander_train.hpp"
@@ -18,11 +19,10 @@
 namespace spheremask {
 namespace {
 
-std::array<uint8_t, 32> seed_of(uint8_t b) {
-  std::array<uint8_t, 32> s{};
-  s[0] = b;
-  return s;
-}
+using testing::kTrainCases;
+using testing::seed_of;
+using testing::train_options;
+using testing::TrainCase;
 
 double norm(const std::vector<float>& a) {
   double s = 0;
@@ -45,42 +45,14 @@ std::vector<float> minus(const std::vector<float>& a, const std::vector<float>& 
 
 std::array<const std::vector<float>*, 5> body(const ExpanderWeights& w) { return {&w.w0, &w.w1, &w.w2, &w.w3, &w.w4}; }
 
-struct Case {
-  const char* name;
-  TrainObjective objective;
-  TrainOptimizer optimizer;
-  double residual_weight;
-  float lr;
-};
-
-const Case kCases[] = {
-    {"gram-sgd", TrainObjective::Gram, TrainOptimizer::Sgd, 0, 0.01f},
-    {"gram-adam", TrainObjective::Gram, TrainOptimizer::Adam, 0, 0.001f},
-    {"pairs-sgd", TrainObjective::Pairs, TrainOptimizer::Sgd, 0, 0.01f},
-    {"pairs-adam", TrainObjective::Pairs, TrainOptimizer::Adam, 0, 0.001f},
-    {"pairs-residual-sgd", TrainObjective::Pairs, TrainOptimizer::Sgd, 0.5, 0.01f},
-    {"pairs-residual-adam", TrainObjective::Pairs, TrainOptimizer::Adam, 0.5, 0.001f},
-};
-
-TrainOptions options(const Case& c, size_t batch) {
-  TrainOptions o;
-  o.objective = c.objective;
-  o.optimizer = c.optimizer;
-  o.residual_weight = c.residual_weight;
-  o.lr = c.lr;
-  o.batch = batch;
-  o.seed = 3;
-  return o;
-}
-
 // m = 48, n = 160 (2n = 320: not a multiple of the GEMM tiles), batch 120 > m + 1 (residual) and not a
 // multiple of the group of 8 (a short last group).
 TEST(CudaExpanderTrain, OneStepLossAndEveryGradientAgreeWithCpu) {
   SM_SKIP_IF_UNAVAILABLE(Backend::Cuda);
   const auto w = init_expander(48, 160, seed_of(1));
-  for (const Case& c : kCases) {
+  for (const TrainCase& c : kTrainCases) {
     SCOPED_TRACE(c.name);
-    const TrainOptions o = options(c, 120);
+    const TrainOptions o = train_options(c, 120, 3);
     const auto cpu = internal::cpu_train_probe(w, o);
     const auto gpu = internal::cuda_train_probe(w, o);
     // The loss is a difference when the residual term is on: tolerance relative to its two terms.
@@ -100,9 +72,9 @@ TEST(CudaExpanderTrain, OneStepLossAndEveryGradientAgreeWithCpu) {
 TEST(CudaExpanderTrain, OneStepAgreesWithCpuAtDefaultBatch) {
   SM_SKIP_IF_UNAVAILABLE(Backend::Cuda);
   const auto w = init_expander(128, 512, seed_of(2));
-  for (const Case& c : {kCases[0], kCases[4]}) {
+  for (const TrainCase& c : {kTrainCases[0], kTrainCases[4]}) {
     SCOPED_TRACE(c.name);
-    const TrainOptions o = options(c, 0);
+    const TrainOptions o = train_options(c, 0, 3);
     const auto cpu = internal::cpu_train_probe(w, o);
     const auto gpu = internal::cuda_train_probe(w, o);
     EXPECT_NEAR(gpu.step.loss, cpu.step.loss, 1e-3 * (cpu.step.gram_loss + c.residual_weight) + 1e-9);
@@ -134,9 +106,9 @@ TEST(CudaExpanderTrain, PublishedRecipeLowersTheLossDeterministically) {
 TEST(CudaExpanderTrain, WeightsAfterKStepsCloseToCpu) {
   SM_SKIP_IF_UNAVAILABLE(Backend::Cuda);
   const auto w0 = init_expander(48, 160, seed_of(4));
-  for (const Case& c : kCases) {
+  for (const TrainCase& c : kTrainCases) {
     SCOPED_TRACE(c.name);
-    TrainOptions o = options(c, 120);
+    TrainOptions o = train_options(c, 120, 3);
     o.steps = 5;
     auto cpu = w0, gpu = w0;
     o.backend = Backend::Cpu;

@@ -10,6 +10,7 @@
 #include "crypto.hpp"
 #include "expander_net.hpp"
 #include "expander_rng.hpp"
+#include "expander_train_cases.hpp"
 #include "spheremask/engine.hpp"
 #include "spheremask/error.hpp"
 #include "spheremask/expander_file.hpp"
@@ -19,11 +20,7 @@
 namespace spheremask {
 namespace {
 
-std::array<uint8_t, 32> seed_of(uint8_t b) {
-  std::array<uint8_t, 32> s{};
-  s[0] = b;
-  return s;
-}
+using testing::seed_of;
 
 // Expects parse_expander(bytes) to throw InvalidRecord with `field` in the message.
 void expect_invalid(const std::vector<uint8_t>& bytes, const std::string& field) {

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "expander_train_backends.hpp"
+#include "expander_train_cases.hpp"
 #include "spheremask/engine.hpp"
 #include "spheremask/error.hpp"
 #include "spheremask/expander_file.hpp"
@@ -21,11 +22,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::array<uint8_t, 32> seed_of(uint8_t b) {
-  std::array<uint8_t, 32> s{};
-  s[0] = b;
-  return s;
-}
+using testing::seed_of;
 
 struct CliResult {
   int code;

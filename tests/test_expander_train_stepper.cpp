@@ -16,11 +16,17 @@
 #include "../cuda/train_step.hpp"
 #include "expander_rng.hpp"
 #include "expander_train_backends.hpp"
+#include "expander_train_cases.hpp"
 #include "spheremask/error.hpp"
 #include "spheremask/expander_file.hpp"
 
 namespace spheremask::cuda {
 namespace {
+
+using testing::kTrainCases;
+using testing::seed_of;
+using testing::train_options;
+using testing::TrainCase;
 
 class HostTrainOps {
  public:
@@ -96,12 +102,6 @@ class HostTrainOps {
 
 using HostStepper = TrainStepper<HostTrainOps>;
 
-std::array<uint8_t, 32> seed_of(uint8_t b) {
-  std::array<uint8_t, 32> s{};
-  s[0] = b;
-  return s;
-}
-
 double norm(const std::vector<float>& a) {
   double s = 0;
   for (float v : a) s += double(v) * v;
@@ -114,30 +114,8 @@ double distance(const std::vector<float>& a, const std::vector<float>& b) {
   return std::sqrt(s);
 }
 
-struct Case {
-  const char* name;
-  TrainObjective objective;
-  TrainOptimizer optimizer;
-  double residual_weight;
-  float lr;
-};
-
-const Case kCases[] = {
-    {"gram-sgd", TrainObjective::Gram, TrainOptimizer::Sgd, 0, 0.01f},
-    {"gram-adam", TrainObjective::Gram, TrainOptimizer::Adam, 0, 0.001f},
-    {"pairs-sgd", TrainObjective::Pairs, TrainOptimizer::Sgd, 0, 0.01f},
-    {"pairs-residual-adam", TrainObjective::Pairs, TrainOptimizer::Adam, 0.5, 0.001f},
-    {"pairs-residual-sgd", TrainObjective::Pairs, TrainOptimizer::Sgd, 0.5, 0.01f},
-};
-
-TrainOptions options(const Case& c) {
-  TrainOptions o;
-  o.objective = c.objective;
-  o.optimizer = c.optimizer;
-  o.residual_weight = c.residual_weight;
-  o.lr = c.lr;
-  o.batch = 30;  // > m + 1 for the residual; a short last group of 6
-  o.seed = 5;
+TrainOptions options(const TrainCase& c) {
+  TrainOptions o = train_options(c, 30, 5);  // batch > m + 1 for the residual; a short last group of 6
   o.backend = Backend::Cpu;
   return o;
 }
@@ -149,7 +127,7 @@ std::array<const std::vector<float>*, 5> body(const ExpanderWeights& w) { return
 
 TEST(ExpanderTrainStepper, OneStepLossAndEveryGradientMatchTheCpuTrainer) {
   const auto w = weights();
-  for (const Case& c : kCases) {
+  for (const TrainCase& c : kTrainCases) {
     SCOPED_TRACE(c.name);
     const TrainOptions o = options(c);
     const auto cpu = internal::cpu_train_probe(w, o);
@@ -170,7 +148,7 @@ TEST(ExpanderTrainStepper, OneStepLossAndEveryGradientMatchTheCpuTrainer) {
 
 TEST(ExpanderTrainStepper, KStepsMatchTheCpuTrainer) {
   const auto w0 = weights();
-  for (const Case& c : kCases) {
+  for (const TrainCase& c : kTrainCases) {
     SCOPED_TRACE(c.name);
     TrainOptions o = options(c);
     o.steps = 4;
@@ -200,7 +178,7 @@ TEST(ExpanderTrainStepper, KStepsMatchTheCpuTrainer) {
 TEST(ExpanderTrainStepper, DivergenceIsTheCpuError) {
   auto w = weights();
   w.w0[0] = std::nanf("");
-  const TrainOptions o = options(kCases[0]);
+  const TrainOptions o = options(kTrainCases[0]);
   internal::SimRng rng("train/batch", o.seed);
   HostStepper stepper(w, o, o.batch);
   stepper.loss_and_grad(internal::draw_train_batch(w, o, o.batch, rng, /*project=*/false));
