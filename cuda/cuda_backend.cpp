@@ -34,6 +34,8 @@ using cuda::download;
 using cuda::KeyWords;
 using cuda::Secret;
 using cuda::upload;
+using cuda::upload_secret;
+using cuda::download_secret;
 using cuda::wipe_host;
 
 constexpr size_t kMaxChunk = 4096;  // also keeps grid dimensions far below their limits
@@ -127,11 +129,11 @@ class CudaBackend final : public BackendImpl {
     DeviceBuffer<KeyWords> d_keys(1, Secret::Yes);
     DeviceBuffer<float> d_a(nn, Secret::Yes), d_tau(n, Secret::Yes), d_sign(n, Secret::Yes);
     DeviceBuffer<int> d_info(1, Secret::No);
-    upload(d_keys.get(), keys.data(), 1, s);
+    upload_secret(*ctx_, d_keys.get(), keys.data(), 1);
     cuda::form_haar(ctx_->blas(), ctx_->solver(), s, d_keys.get(), 1, n, haar_method(n),
                     {d_a.get(), d_tau.get(), d_sign.get(), d_info.get()});
     std::vector<float> column_major(nn);
-    download(column_major.data(), d_a.get(), nn, s);
+    download_secret(*ctx_, column_major.data(), d_a.get(), nn);
     cuda::check_orgqr_info(d_info.get(), 1, s);  // synchronizes
     wipe_host(keys);
     for (uint32_t i = 0; i < n; ++i)
@@ -179,9 +181,9 @@ class CudaBackend final : public BackendImpl {
     DeviceBuffer<float> d_p(count * nn, Secret::No);
     DeviceBuffer<uint16_t> d_p16(dtype == Dtype::F16 ? count * nn : 0, Secret::No);
 
-    upload(d_keys.get(), keys.data(), count, s);
-    upload(d_t.get(), t.data(), t.size(), s);
-    upload(d_c.get(), codewords.data(), count, s);
+    upload_secret(*ctx_, d_keys.get(), keys.data(), count);
+    upload_secret(*ctx_, d_t.get(), t.data(), t.size());
+    upload_secret(*ctx_, d_c.get(), codewords.data(), count);
     cuda::form_haar(blas, ctx_->solver(), s, d_keys.get(), count, n, method,
                     {d_q.get(), d_tau.get(), d_sign.get(), d_info.get()});
     const float one = 1.0f, zero = 0.0f;
@@ -231,7 +233,7 @@ class CudaBackend final : public BackendImpl {
     DeviceBuffer<uint8_t> d_p(count * p_bytes, Secret::No);
     DeviceBuffer<float> d_t(size_t(count) * n, Secret::Yes), d_y(size_t(count) * n, Secret::Yes);
     ctx_->staging().upload(p_src, p_bytes, d_p.get(), s);
-    upload(d_t.get(), t.data(), t.size(), s);
+    upload_secret(*ctx_, d_t.get(), t.data(), t.size());
     project(d_p.get(), dtype, n, count, d_t.get(), d_y.get());
     cuda::verify_rows(*ctx_, count, n, alpha, d_y.get(), salts, verifiers, match, matched);
     wipe_host(t);

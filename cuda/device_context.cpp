@@ -1,5 +1,8 @@
 #include "device_context.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 namespace spheremask::cuda {
 
 DeviceContext::DeviceContext(int device) : device_(device) {
@@ -12,10 +15,51 @@ DeviceContext::DeviceContext(int device) : device_(device) {
 
 DeviceContext::~DeviceContext() {
   DeviceGuard guard(device_, std::nothrow);  // the caller's current device is left as it was
+  secret_staging_ = PinnedBuffer();
   staging_.reset();
   solver_.reset();
   blas_.reset();
   stream_.reset();
+}
+
+namespace {
+constexpr size_t kSecretStagingBytes = size_t(4) << 20;
+}
+
+void DeviceContext::upload_secret(void* dst, const void* src, size_t bytes) {
+  copy_secret(dst, src, bytes, cudaMemcpyHostToDevice);
+}
+
+void DeviceContext::download_secret(void* dst, const void* src, size_t bytes) {
+  copy_secret(dst, src, bytes, cudaMemcpyDeviceToHost);
+}
+
+void DeviceContext::copy_secret(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind) {
+  if (bytes == 0) return;
+  if (secret_staging_.bytes() == 0) secret_staging_ = PinnedBuffer(kSecretStagingBytes);
+  unsigned char* pinned = secret_staging_.get();
+  auto* out = static_cast<unsigned char*>(dst);
+  const auto* in = static_cast<const unsigned char*>(src);
+  const size_t used = std::min(bytes, kSecretStagingBytes);
+  try {
+    for (size_t off = 0; off < bytes; off += kSecretStagingBytes) {
+      const size_t len = std::min(kSecretStagingBytes, bytes - off);
+      if (kind == cudaMemcpyHostToDevice) {
+        std::memcpy(pinned, in + off, len);
+        SM_CUDA_TRY(cudaMemcpyAsync(out + off, pinned, len, kind, stream()));
+        synchronize();  // the pinned bytes are reused (and wiped) next
+      } else {
+        SM_CUDA_TRY(cudaMemcpyAsync(pinned, in + off, len, kind, stream()));
+        synchronize();
+        std::memcpy(out + off, pinned, len);
+      }
+    }
+  } catch (...) {
+    SM_CUDA_TRY_NO_THROW(cudaStreamSynchronize(stream()));  // no copy may still read the buffer
+    secure_zero(pinned, used);
+    throw;
+  }
+  secure_zero(pinned, used);
 }
 
 size_t free_device_bytes() {

@@ -36,6 +36,12 @@ class DeviceContext {
   StagingRing& staging() { return *staging_; }
   std::mutex& mutex() { return mutex_; }
 
+  // Secrets (Haar keys, templates, probes, codewords) cross PCIe only through this context's own pinned
+  // buffer, wiped after every copy: a copy from pageable memory goes through the driver's pinned bounce
+  // memory, which nobody wipes. Synchronous on stream() (it waits for the work queued before it).
+  void upload_secret(void* dst, const void* src, size_t bytes);
+  void download_secret(void* dst, const void* src, size_t bytes);
+
  private:
   int device_;
   std::mutex mutex_;
@@ -43,6 +49,8 @@ class DeviceContext {
   std::unique_ptr<CublasHandle> blas_;
   std::unique_ptr<CusolverHandle> solver_;
   std::unique_ptr<StagingRing> staging_;
+  PinnedBuffer secret_staging_;  // allocated on first use
+  void copy_secret(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind);
 };
 
 // Lock and current device for one operation on the context.
@@ -65,6 +73,14 @@ void upload(T* dst, const T* src, size_t count, cudaStream_t stream) {
 template <class T>
 void download(T* dst, const T* src, size_t count, cudaStream_t stream) {
   if (count) SM_CUDA_TRY(cudaMemcpyAsync(dst, src, count * sizeof(T), cudaMemcpyDeviceToHost, stream));
+}
+template <class T>
+void upload_secret(DeviceContext& ctx, T* dst, const T* src, size_t count) {
+  ctx.upload_secret(dst, src, count * sizeof(T));
+}
+template <class T>
+void download_secret(DeviceContext& ctx, T* dst, const T* src, size_t count) {
+  ctx.download_secret(dst, src, count * sizeof(T));
 }
 template <class T>
 void wipe_host(std::vector<T>& v) {

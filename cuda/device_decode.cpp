@@ -19,8 +19,8 @@ void verify_rows(DeviceContext& ctx, uint32_t count, uint32_t n, uint32_t alpha,
   std::vector<uint8_t> m(count);
   std::vector<detail::Codeword> c(count);
   download(m.data(), d_match.get(), count, s);
-  download(c.data(), d_c.get(), count, s);
   ctx.synchronize();
+  download_secret(ctx, c.data(), d_c.get(), count);
   for (uint32_t i = 0; i < count; ++i) {
     match[i] = m[i];
     if (m[i]) matched[i] = c[i];
@@ -39,8 +39,7 @@ void HitCollector::collect(DeviceContext& ctx, uint32_t records, uint32_t probes
     found = decode(ctx, records, probes, n, alpha, d_y, d_salts, d_verifiers, record_base, probe_base);
   }
   std::vector<DeviceHit> host(found);
-  download(host.data(), hits_.get(), found, ctx.stream());
-  ctx.synchronize();
+  download_secret(ctx, host.data(), hits_.get(), found);
   for (auto& h : host) {
     hits.push_back({h.record, h.probe, h.codeword});
     h.codeword.wipe();

@@ -107,10 +107,9 @@ void ExpanderCache::forward(DeviceContext& ctx, const Expander& e, const float* 
   DeviceBuffer<float> d_t(rows * m, Secret::Yes), d_x(rows * wide, Secret::Yes), d_z(rows * wide, Secret::Yes);
   for (size_t start = 0; start < count; start += rows) {
     const size_t bs = std::min(rows, count - start);
-    upload(d_t.get(), in + start * m, bs * m, ctx.stream());
+    upload_secret(ctx, d_t.get(), in + start * m, bs * m);
     const float* y = forward_chunk(ctx, d, d_t.get(), bs, d_x.get(), d_z.get());
-    download(out + start * d.n, y, bs * d.n, ctx.stream());
-    ctx.synchronize();  // the next chunk reuses the buffers; out must be complete on return
+    download_secret(ctx, out + start * d.n, y, bs * d.n);  // synchronous: the next chunk reuses the buffers
   }
 }
 

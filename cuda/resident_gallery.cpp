@@ -83,7 +83,7 @@ class CudaResidentGallery final : public internal::ResidentGallery {
     const size_t tile = identify_tile_records(std::max(plan_.resident, plan_.stream_chunk), n_, block, expand);
     Work work{DeviceBuffer<float>(probe_count * n_, Secret::Yes), DeviceBuffer<float>(tile * block * n_, Secret::Yes),
               DeviceBuffer<float>(expand ? tile * n_ * n_ : 0, Secret::No), HitCollector(), block, tile, probe_count};
-    upload(work.probes.get(), probes, probe_count * n_, ctx_->stream());  // once for every pass
+    upload_secret(*ctx_, work.probes.get(), probes, probe_count * n_);  // once for every pass
     identify_records(resident_p_.get(), 0, plan_.resident, alpha, work, hits);
     for (size_t first = plan_.resident; first < items_.size(); first += plan_.stream_chunk) {
       const size_t count = std::min(plan_.stream_chunk, items_.size() - first);
@@ -179,7 +179,7 @@ class CudaResidentGallery final : public internal::ResidentGallery {
     }
     ctx_->staging().upload(streamed, p_bytes_, stream_p_.get(), s);
     DeviceBuffer<float> d_t(size_t(count) * n_, Secret::Yes), d_y(size_t(count) * n_, Secret::Yes);
-    upload(d_t.get(), probes, size_t(count) * n_, s);
+    upload_secret(*ctx_, d_t.get(), probes, size_t(count) * n_);
     project(matrices, count, d_t.get(), d_y.get());
     verify_rows(*ctx_, count, n_, alpha, d_y.get(), salts, verifiers, match, matched);
   }
