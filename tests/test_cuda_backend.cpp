@@ -178,16 +178,20 @@ TEST(CudaBackend, DecodeAndVerifierMatchCpuOnTies) {
       ASSERT_TRUE(detail::decode_codeword(y.data() + size_t(i) * n, n, alpha, &want[i]));
       verifiers[i] = keyflow::verifier(salt, want[i]);
       if (i == 2) verifiers[i][0] ^= 1;  // one wrong verifier: no match
-      items[i] = {id.p(Dtype::F32), t.data() + size_t(i) * n, salt, verifiers[i].data()};
     }
-    std::vector<uint8_t> match(batch, 7);
-    std::vector<detail::Codeword> got(batch);
-    b.gpu->verify(items, n, alpha, Dtype::F32, match.data(), got.data());
-    EXPECT_EQ(match[0], 1) << "trial " << trial;
-    EXPECT_EQ(match[1], 1) << "trial " << trial;
-    EXPECT_EQ(match[2], 0) << "trial " << trial;
-    expect_codeword(got[0], want[0]);
-    expect_codeword(got[1], want[1]);
+    // f16 too (P = permutation and y = k/8 are exact in half): n % 8 == 0 takes the f16 GEMV's
+    // vector-load path, the other n its scalar path.
+    for (Dtype d : {Dtype::F32, Dtype::F16}) {
+      for (uint32_t i = 0; i < batch; ++i) items[i] = {id.p(d), t.data() + size_t(i) * n, salt, verifiers[i].data()};
+      std::vector<uint8_t> match(batch, 7);
+      std::vector<detail::Codeword> got(batch);
+      b.gpu->verify(items, n, alpha, d, match.data(), got.data());
+      EXPECT_EQ(match[0], 1) << "trial " << trial;
+      EXPECT_EQ(match[1], 1) << "trial " << trial;
+      EXPECT_EQ(match[2], 0) << "trial " << trial;
+      expect_codeword(got[0], want[0]);
+      expect_codeword(got[1], want[1]);
+    }
   }
   // Non-finite y never matches.
   {
