@@ -125,6 +125,11 @@ class CudaBackend final : public BackendImpl {
     const size_t nn = size_t(n) * n;
     cudaStream_t s = ctx_->stream();
     std::vector<KeyWords> keys(1);
+    std::vector<float> column_major(nn);
+    const cuda::OnScopeExit wipe([&] {
+      wipe_host(keys);
+      wipe_host(column_major);
+    });
     detail::key_words(key, keys[0].w);
     DeviceBuffer<KeyWords> d_keys(1, Secret::Yes);
     DeviceBuffer<float> d_a(nn, Secret::Yes), d_tau(n, Secret::Yes), d_sign(n, Secret::Yes);
@@ -132,13 +137,10 @@ class CudaBackend final : public BackendImpl {
     upload_secret(*ctx_, d_keys.get(), keys.data(), 1);
     cuda::form_haar(ctx_->blas(), ctx_->solver(), s, d_keys.get(), 1, n, haar_method(n),
                     {d_a.get(), d_tau.get(), d_sign.get(), d_info.get()});
-    std::vector<float> column_major(nn);
     download_secret(*ctx_, column_major.data(), d_a.get(), nn);
     cuda::check_orgqr_info(d_info.get(), 1, s);  // synchronizes
-    wipe_host(keys);
     for (uint32_t i = 0; i < n; ++i)
       for (uint32_t j = 0; j < n; ++j) q[size_t(i) * n + j] = column_major[i + size_t(j) * n];
-    wipe_host(column_major);
   }
 
   void gaussian(const uint8_t key[32], uint64_t first, size_t count, float* out) override {
@@ -150,8 +152,7 @@ class CudaBackend final : public BackendImpl {
     DeviceBuffer<float> d_out(count, Secret::Yes);
     cuda::launch_gaussian_range(kw, first, count, d_out.get(), s);
     secure_zero(kw.w, sizeof kw.w);
-    download(out, d_out.get(), count, s);
-    ctx_->synchronize();
+    download_secret(*ctx_, out, d_out.get(), count);
   }
 
  private:
@@ -164,6 +165,11 @@ class CudaBackend final : public BackendImpl {
     std::vector<KeyWords> keys(count);
     std::vector<float> t(size_t(count) * n);
     std::vector<detail::Codeword> codewords(count);
+    const cuda::OnScopeExit wipe([&] {
+      wipe_host(keys);
+      wipe_host(t);
+      for (auto& c : codewords) c.wipe();
+    });
     for (uint32_t i = 0; i < count; ++i) {
       detail::key_words(items[i].key_q, keys[i].w);
       std::memcpy(t.data() + size_t(i) * n, items[i].u, n * sizeof(float));
@@ -210,9 +216,6 @@ class CudaBackend final : public BackendImpl {
     ctx_->staging().download(src, nn * dtype_size(dtype), dst, s);
     cuda::check_orgqr_info(d_info.get(), count, s);  // synchronizes
     std::memcpy(status, st.data(), count);
-    wipe_host(keys);
-    wipe_host(t);
-    for (auto& c : codewords) c.wipe();
   }
 
   void verify_chunk(std::span<const VerifyItem> items, uint32_t n, uint32_t alpha, Dtype dtype, uint8_t* match,
@@ -222,6 +225,7 @@ class CudaBackend final : public BackendImpl {
     const size_t p_bytes = nn * dtype_size(dtype);
     cudaStream_t s = ctx_->stream();
     std::vector<float> t(size_t(count) * n);
+    const cuda::OnScopeExit wipe([&] { wipe_host(t); });
     std::vector<uint8_t> salts(size_t(count) * 16), verifiers(size_t(count) * 32);
     std::vector<const void*> p_src(count);
     for (uint32_t i = 0; i < count; ++i) {
@@ -236,7 +240,6 @@ class CudaBackend final : public BackendImpl {
     upload_secret(*ctx_, d_t.get(), t.data(), t.size());
     project(d_p.get(), dtype, n, count, d_t.get(), d_y.get());
     cuda::verify_rows(*ctx_, count, n, alpha, d_y.get(), salts, verifiers, match, matched);
-    wipe_host(t);
   }
 
   // y_i = P_i t_i for `count` contiguous row-major matrices of dtype.

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cuda_check.hpp"
@@ -82,6 +83,19 @@ template <class T>
 void download_secret(DeviceContext& ctx, T* dst, const T* src, size_t count) {
   ctx.download_secret(dst, src, count * sizeof(T));
 }
+// Runs f when the scope ends, exceptions included: wipes the host copies of secrets on every path.
+template <class F>
+class OnScopeExit {
+ public:
+  explicit OnScopeExit(F f) : f_(std::move(f)) {}
+  ~OnScopeExit() { f_(); }
+  OnScopeExit(const OnScopeExit&) = delete;
+  OnScopeExit& operator=(const OnScopeExit&) = delete;
+
+ private:
+  F f_;
+};
+
 template <class T>
 void wipe_host(std::vector<T>& v) {
   if (!v.empty()) secure_zero(v.data(), v.size() * sizeof(T));

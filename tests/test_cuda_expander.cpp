@@ -55,6 +55,7 @@ TEST(CudaExpander, ForwardAgreesWithCpuAt512To1024) {
   TrainOptions o;
   o.steps = 3;  // enough to leave the orthogonal start; keeps the CPU side of the test short
   o.batch = 64;
+  o.backend = Backend::Cpu;  // the weights under test come from the CPU trainer (Auto would pick the GPU)
   train_expander(w, o);
   EXPECT_LE(forward_disagreement(*cuda, w, 64), 1e-4) << "trained";
 }

@@ -45,11 +45,11 @@ std::vector<float> minus(const std::vector<float>& a, const std::vector<float>& 
 
 std::array<const std::vector<float>*, 5> body(const ExpanderWeights& w) { return {&w.w0, &w.w1, &w.w2, &w.w3, &w.w4}; }
 
-// m = 48, n = 160 (2n = 320: not a multiple of the GEMM tiles), batch 120 > m + 1 (residual) and not a
-// multiple of the group of 8 (a short last group).
+// m = 48, n = 161 (odd: layer 3 folds rows of odd length on the device; 2n = 322 is not a multiple of
+// the GEMM tiles), batch 120 > m + 1 (residual) and not a multiple of the group of 8 (a short last group).
 TEST(CudaExpanderTrain, OneStepLossAndEveryGradientAgreeWithCpu) {
   SM_SKIP_IF_UNAVAILABLE(Backend::Cuda);
-  const auto w = init_expander(48, 160, seed_of(1));
+  const auto w = init_expander(48, 161, seed_of(1));
   for (const TrainCase& c : kTrainCases) {
     SCOPED_TRACE(c.name);
     const TrainOptions o = train_options(c, 120, 3);
@@ -75,6 +75,21 @@ TEST(CudaExpanderTrain, OneStepAgreesWithCpuAtDefaultBatch) {
   for (const TrainCase& c : {kTrainCases[0], kTrainCases[4]}) {
     SCOPED_TRACE(c.name);
     const TrainOptions o = train_options(c, 0, 3);
+    const auto cpu = internal::cpu_train_probe(w, o);
+    const auto gpu = internal::cuda_train_probe(w, o);
+    EXPECT_NEAR(gpu.step.loss, cpu.step.loss, 1e-3 * (cpu.step.gram_loss + c.residual_weight) + 1e-9);
+    for (int l = 0; l < internal::kTeLayers; ++l)
+      EXPECT_LE(relative_diff(gpu.grads[l], cpu.grads[l], norm(cpu.grads[l])), 1e-3) << "layer " << l;
+  }
+}
+
+// n = 1024, where Auto starts choosing the GPU (a small batch keeps the CPU side quick).
+TEST(CudaExpanderTrain, OneStepAgreesWithCpuAtN1024) {
+  SM_SKIP_IF_UNAVAILABLE(Backend::Cuda);
+  const auto w = init_expander(128, 1024, seed_of(6));
+  for (const TrainCase& c : {kTrainCases[0], kTrainCases[4]}) {
+    SCOPED_TRACE(c.name);
+    const TrainOptions o = train_options(c, 192, 3);  // > m + 1 for the residual term
     const auto cpu = internal::cpu_train_probe(w, o);
     const auto gpu = internal::cuda_train_probe(w, o);
     EXPECT_NEAR(gpu.step.loss, cpu.step.loss, 1e-3 * (cpu.step.gram_loss + c.residual_weight) + 1e-9);

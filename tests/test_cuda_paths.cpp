@@ -2,6 +2,7 @@
 // staging, large-n decode), the identify hit buffer growing past its first capacity, the degenerate
 // enrollment status, and the row-major layout of P (checked here on the CPU so the check itself is
 // known to discriminate).
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <random>
@@ -117,6 +118,21 @@ TEST(CudaBackend, IdentifyHitBufferGrowsPastItsFirstCapacity) {
     ASSERT_EQ(hg[h].record, hc[h].record) << h;
     expect_codeword(hg[h].codeword, c);
   }
+}
+
+// Secrets cross PCIe through a 4 MiB pinned buffer in pieces: Q at n = 1100 (4.6 MiB) comes back in two,
+// and must still equal the CPU's Q.
+TEST(CudaBackend, SecretCopiesLongerThanOneStagingPiece) {
+  SM_SKIP_IF_UNAVAILABLE(Backend::Cuda);
+  const uint32_t n = 1100;
+  std::array<uint8_t, 32> key{};
+  key[0] = 0x51;
+  std::vector<float> qc(size_t(n) * n), qg(size_t(n) * n);
+  internal::make_cpu_backend({})->haar(key.data(), n, qc.data());
+  internal::make_cuda_backend({})->haar(key.data(), n, qg.data());
+  float worst = 0;
+  for (size_t i = 0; i < qc.size(); ++i) worst = std::max(worst, std::fabs(qc[i] - qg[i]));
+  EXPECT_LT(worst, 1e-4f);
 }
 
 // n = 4096 (α = 10, 108 bits): the default orgqr route, P staged in several pieces (f32 P is 64 MiB),
