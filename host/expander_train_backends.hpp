@@ -1,7 +1,7 @@
 // The two implementations behind train_expander (include/spheremask/expander_train.hpp): the CPU loop in
-// host/expander_train.cpp and the GPU trainer in cuda/expander_train_gpu.cpp (a stub throwing
-// Error{Unavailable} when CUDA is compiled out). Plus the one-step probes the cross-backend tests
-// compare. No CUDA types here.
+// host/expander_train.cpp and the GPU trainer in cuda/expander_train_gpu.cpp (in builds without CUDA,
+// host/no_cuda/cuda_unavailable.cpp defines it to throw Error{Unavailable}, like every CUDA entry point).
+// Plus the one-step probes the cross-backend tests compare. No CUDA types here.
 #pragma once
 #include <array>
 #include <functional>

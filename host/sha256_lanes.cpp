@@ -83,7 +83,10 @@ class BlockFeeder {
       ++part_;
       part_off_ = 0;
     }
-    if (part_ == job_->parts.size()) part_ = job_->parts.size() - 1, part_off_ = job_->parts[part_].size();
+    if (part_ == job_->parts.size()) {  // all consumed: rest at the end of the last part
+      part_ = job_->parts.size() - 1;
+      part_off_ = job_->parts[part_].size();
+    }
   }
   void copy_message(uint8_t* dst, size_t count) {
     while (count > 0) {

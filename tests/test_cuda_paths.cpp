@@ -12,6 +12,7 @@
 #include "backends.hpp"
 #include "keyflow.hpp"
 #include "permutation_records.hpp"
+#include "test_util.hpp"
 #include "spheremask/detail/decode.hpp"
 
 namespace spheremask {
@@ -147,11 +148,8 @@ TEST(CudaLargeN, EnrollOnGpuVerifyOnBothBackends) {
     auto gpu = make_engine(params, Backend::Cuda);
     auto cpu = make_engine(params, Backend::Cpu);
     const size_t count = 2;
-    std::mt19937 rng(12);  // non-secret test data
-    std::normal_distribution<float> g;
-    std::vector<float> t(count * params.m), other(count * params.m);
-    for (auto& x : t) x = g(rng);
-    for (auto& x : other) x = g(rng);
+    const auto t = testing::random_unit_rows(count, params.m, 12);
+    const auto other = testing::random_unit_rows(count, params.m, 13);
     const auto records = gpu->enroll(t.data(), count);
     for (auto* engine : {gpu.get(), cpu.get()}) {
       for (auto d : engine->verify(t.data(), count, records)) EXPECT_EQ(d, Decision::Accept);
