@@ -5,6 +5,8 @@ fix, the rank-2 rotation to a random codeword, verifier and MAC (hashlib/hmac, O
 Verification: batched P·t', top-α decode, verifier, MAC. Prints the same JSON keys as `spheremask bench`.
 
 Usage: ironmask_torch.py --op enroll|verify --n 512 --alpha 16 --count 64 --threads 1 [--device cpu|cuda]
+       ironmask_torch.py --op enroll,verify --n 512,1024 --count 64,32 ...   (one JSON line per op and n,
+       counts paired with the sizes; one interpreter start for all rows, which matters on a GPU lease)
 Randomness here comes from torch's generator: fine for a speed baseline, NOT for protecting templates."""
 import argparse, hashlib, hmac, json, os, secrets, statistics, struct, sys, time
 
@@ -115,49 +117,67 @@ def probes_at(t, deg, gen):
     return np.cos(a) * t + np.sin(a) * z
 
 
+def int_list(text):
+    return [int(x) for x in text.split(",")]
+
+
+def run_row(op, n, alpha, count, repeats, resident, dev, threads):
+    sync = (lambda: torch.cuda.synchronize()) if dev.type == "cuda" else (lambda: None)
+    gen = torch.Generator(device=dev)
+    gen.manual_seed(1)
+    t = torch.randn(count, n, device=dev, generator=gen)
+    times, accepted = [], None
+    if op == "enroll":
+        enroll(t[:2], alpha, gen); sync()
+        for _ in range(repeats):
+            t0 = time.perf_counter(); enroll(t, alpha, gen); sync(); times.append(time.perf_counter() - t0)
+    else:
+        p, records = enroll(t, alpha, gen)
+        # Records are verified as they are stored and loaded: P row-major. (enroll's P keeps the strides
+        # of QR's column-major Q; verifying that layout halved this peer's rate.)
+        p = p.contiguous()
+        probes = probes_at(t, 30.0, gen)
+        memo = {} if resident else None
+        verify(p, records, probes, alpha, memo); sync()
+        for _ in range(repeats):
+            t0 = time.perf_counter(); accepted = verify(p, records, probes, alpha, memo); sync()
+            times.append(time.perf_counter() - t0)
+    sec = statistics.median(times)
+    out = {"op": op, "n": n, "alpha": alpha, "backend": "torch-" + dev.type, "threads": threads,
+           "count": count, "per_second": count / sec, "seconds": sec, "repeats": repeats,
+           "torch": torch.__version__}
+    if accepted is not None:
+        out["accepted"] = accepted
+        out["resident"] = resident
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--op", choices=["enroll", "verify"], default="enroll")
-    ap.add_argument("--n", type=int, default=512)
+    ap.add_argument("--op", default="enroll", help="enroll, verify, or a comma-separated list of both")
+    ap.add_argument("--n", type=int_list, default=[512], help="one size or a comma-separated list")
     ap.add_argument("--alpha", type=int, default=16)
-    ap.add_argument("--count", type=int, default=32)
+    ap.add_argument("--count", type=int_list, default=[32], help="one count for all sizes, or one per size")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--resident", action="store_true",
                     help="verify: remember each record's MAC outcome after its first match (resident gallery)")
     args = ap.parse_args()
+    ops = args.op.split(",")
+    if any(op not in ("enroll", "verify") for op in ops):
+        ap.error("--op takes enroll, verify or both")
+    counts = args.count * len(args.n) if len(args.count) == 1 else args.count
+    if len(counts) != len(args.n):
+        ap.error("--count needs one value or one per size")
     torch.set_num_threads(args.threads)
     dev = torch.device(args.device)
-    sync = (lambda: torch.cuda.synchronize()) if dev.type == "cuda" else (lambda: None)
-    gen = torch.Generator(device=dev)
-    gen.manual_seed(1)
-    t = torch.randn(args.count, args.n, device=dev, generator=gen)
-    times, accepted = [], None
-    if args.op == "enroll":
-        enroll(t[:2], args.alpha, gen); sync()
-        for _ in range(args.repeats):
-            t0 = time.perf_counter(); enroll(t, args.alpha, gen); sync(); times.append(time.perf_counter() - t0)
-    else:
-        p, records = enroll(t, args.alpha, gen)
-        # Records are verified as they are stored and loaded: P row-major. (enroll's P keeps the strides
-        # of QR's column-major Q; verifying that layout halved this peer's rate.)
-        p = p.contiguous()
-        probes = probes_at(t, 30.0, gen)
-        memo = {} if args.resident else None
-        verify(p, records, probes, args.alpha, memo); sync()
-        for _ in range(args.repeats):
-            t0 = time.perf_counter(); accepted = verify(p, records, probes, args.alpha, memo); sync()
-            times.append(time.perf_counter() - t0)
-    sec = statistics.median(times)
-    out = {"op": args.op, "n": args.n, "alpha": args.alpha, "backend": "torch-" + dev.type, "threads": args.threads,
-           "count": args.count, "per_second": args.count / sec, "seconds": sec, "repeats": args.repeats,
-           "torch": torch.__version__}
-    if accepted is not None:
-        out["accepted"] = accepted
-        out["resident"] = args.resident
-    print(json.dumps(out))
-
+    for n, count in zip(args.n, counts):
+        for op in ops:
+            row = run_row(op, n, args.alpha, count, args.repeats, args.resident, dev, args.threads)
+            print(json.dumps(row), flush=True)
+            if dev.type == "cuda":
+                torch.cuda.empty_cache()
 
 if __name__ == "__main__":
     main()
