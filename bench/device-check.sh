@@ -2,6 +2,7 @@
 # One-call GPU check (issues 3, 4, 5, 7/8): on a GPU machine, in this order (SECTIONS picks a subset):
 #   tests        the GPU tests (names containing "Cuda"), one process per suite, SPHEREMASK_REQUIRE_GPU=1
 #   train-tests  the template expander's GPU trainer against the CPU trainer
+#   compare      a few rows with BEFORE_CLI (the CLI built before a change) and with this build
 #   bench        `spheremask bench --backend cuda`: enroll and per-call verify at n = 512 … 8192
 #   resident     verify against a resident gallery (f16 and f32)
 #   identify     1:N identify against a resident f16 gallery
@@ -51,8 +52,8 @@ left() {
 }
 
 # SECTIONS picks what runs (default: all, in this order), so that a second call can run only what the
-# first one did not reach: tests train-tests bench peer resident identify haar expander train
-SECTIONS=${SECTIONS:-tests train-tests bench peer resident identify haar expander train}
+# first one did not reach: tests train-tests compare bench peer resident identify haar expander train
+SECTIONS=${SECTIONS:-tests train-tests compare bench peer resident identify haar expander train}
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 
 say "build=$BUILD out=$OUT budget=${BUDGET_S}s sections: $SECTIONS"
@@ -117,6 +118,29 @@ if op == "identify" and (b["genuine_found"] != b["probes"] or b["other_matches"]
 }
 
 SIZES="512 1024 2048 4096 8192"
+PEER_SIZES=${PEER_SIZES:-$SIZES}
+
+# 1c. The rows a change aims at, with the binary from before it (BEFORE_CLI) and the current one, back
+#     to back on the same card: "build":"before"|"after" in the results.
+if want compare; then
+  if [[ -x ${BEFORE_CLI:-} ]]; then
+    for build in before after; do
+      cli=$CLI
+      [[ $build == before ]] && cli=$BEFORE_CLI
+      tag="\"build\":\"$build\""
+      run_row "\"mode\":\"per-call\",$tag" 30 "$cli" bench --op enroll --backend cuda --n 512 --alpha "$ALPHA" --count 512 --json
+      run_row "\"mode\":\"per-call\",$tag" 30 "$cli" bench --op verify --backend cuda --n 512 --alpha "$ALPHA" --count 2048 --json
+      for dtype in f32 f16; do
+        run_row "\"mode\":\"resident\",$tag" 30 "$cli" bench --op verify --resident --backend cuda --dtype "$dtype" \
+          --n 512 --alpha "$ALPHA" --count 8192 --json
+      done
+      run_row "\"mode\":\"resident\",$tag" 45 "$cli" bench --op identify --resident --backend cuda --dtype f16 --n 512 \
+        --alpha "$ALPHA" --gallery 20000 --probes 64 --json
+    done
+  else
+    say "compare: BEFORE_CLI is not set to an executable: skipped"
+  fi
+fi
 declare -A RESIDENT_COUNT=([512]=8192 [1024]=4096 [2048]=1024 [4096]=256 [8192]=64)
 
 # 2. Enroll and per-call verify (P crosses PCIe on every verify call).
@@ -161,9 +185,9 @@ peer() {  # peer CAP ARGS...
 counts() { local -n c=$1; local out="" n; for n in $2; do out+="${out:+,}${c[$n]}"; done; echo "$out"; }
 if want peer; then
   if timeout 60 python3 -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)' >/dev/null 2>&1; then
-    peer 60 --op enroll --n "${SIZES// /,}" --count "$(counts ENROLL_COUNT "$SIZES")"
-    peer 60 --op verify --n "${SIZES// /,}" --count "$(counts VERIFY_COUNT "$SIZES")"
-    peer 40 --op verify --resident --n 512,1024 --count "$(counts RESIDENT_COUNT "512 1024")"
+    peer 45 --op enroll --n "${PEER_SIZES// /,}" --count "$(counts ENROLL_COUNT "$PEER_SIZES")"
+    peer 45 --op verify --n "${PEER_SIZES// /,}" --count "$(counts VERIFY_COUNT "$PEER_SIZES")"
+    peer 30 --op verify --resident --n 512,1024 --count "$(counts RESIDENT_COUNT "512 1024")"
   else
     say "PyTorch with CUDA is not importable here: peer skipped"
   fi

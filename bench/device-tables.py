@@ -23,6 +23,7 @@ for r in rows:
         continue
     b = r["result"]; n = b["n"]; op = b["op"]
     mode = r.get("mode", "per-call")
+    build = r.get("build")  # device-check's compare section: the same row before and after a change
     size = 2 if b.get("dtype") == "f16" else 4
     p_bytes = n * n * size
     count = b.get("count", b.get("gallery"))
@@ -37,7 +38,7 @@ for r in rows:
         floor = fp32 / (4.0 / 3.0 * n ** 3)
         pcie_floor = pcie / p_bytes      # P downloaded to the host
     peer = peers.get((op, n, mode == "resident")) if mode in ("per-call", "resident") else None
-    results.append(dict(op=op, mode=mode, dtype=b.get("dtype", "f32"), n=n, alpha=b["alpha"], count=count,
+    results.append(dict(op=op, mode=mode + (" [%s]" % build if build else ""), dtype=b.get("dtype", "f32"), n=n, alpha=b["alpha"], count=count,
                         per_second=b["per_second"],
                         floor_per_second=floor, fraction_of_floor=b["per_second"] / floor,
                         pcie_floor_per_second=pcie_floor, fraction_of_pcie_floor=b["per_second"] / pcie_floor,

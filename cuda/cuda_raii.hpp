@@ -101,14 +101,45 @@ class CusolverHandle {
 
 enum class Secret : bool { No = false, Yes = true };
 
-// Device array of T. Secret::Yes zeroes the memory before freeing (cudaMemset is ordered after all
-// prior work on the legacy default stream's device, and cudaFree synchronizes).
+// Where the DeviceBuffers made on this thread come from. ContextScope sets it for one operation to its
+// context's stream and memory pool: allocations are then stream-ordered (cudaMallocFromPoolAsync /
+// cudaFreeAsync) and cost neither a driver mapping nor the device-wide synchronization of cudaFree on
+// every call. Unset (null pool): plain cudaMalloc / cudaFree.
+struct AllocationScope {
+  cudaStream_t stream = nullptr;
+  cudaMemPool_t pool = nullptr;
+};
+inline AllocationScope& allocation_scope() {
+  static thread_local AllocationScope scope;
+  return scope;
+}
+
+inline void* device_allocate(size_t bytes, const AllocationScope& from) {
+  void* p = nullptr;
+  if (!from.pool) {
+    SM_CUDA_TRY(cudaMalloc(&p, bytes));
+    return p;
+  }
+  cudaError_t err = cudaMallocFromPoolAsync(&p, bytes, from.pool, from.stream);
+  if (err == cudaErrorMemoryAllocation) {  // the pool's idle memory may be in pieces too small: release it, retry
+    cudaGetLastError();
+    SM_CUDA_TRY(cudaStreamSynchronize(from.stream));
+    SM_CUDA_TRY(cudaMemPoolTrimTo(from.pool, 0));
+    err = cudaMallocFromPoolAsync(&p, bytes, from.pool, from.stream);
+  }
+  SM_CUDA_TRY(err);
+  return p;
+}
+
+// Device array of T. Secret::Yes zeroes the memory before freeing: from a pool, with a memset queued on
+// the allocating stream ahead of the free, so that no later allocation can see the bytes; otherwise
+// after a device synchronization (no stream may still write them) and before cudaFree.
 template <class T>
 class DeviceBuffer {
  public:
   DeviceBuffer() = default;
-  DeviceBuffer(size_t count, Secret secret) : count_(count), secret_(secret) {
-    if (count_ > 0) SM_CUDA_TRY(cudaMalloc(reinterpret_cast<void**>(&data_), bytes()));
+  DeviceBuffer(size_t count, Secret secret) : count_(count), secret_(secret), from_(allocation_scope()) {
+    if (count_ > 0) data_ = static_cast<T*>(device_allocate(bytes(), from_));
   }
   ~DeviceBuffer() { release(); }
   DeviceBuffer(DeviceBuffer&& o) noexcept { swap(o); }
@@ -132,11 +163,16 @@ class DeviceBuffer {
  private:
   void release() noexcept {
     if (!data_) return;
-    if (secret_ == Secret::Yes) {
-      SM_CUDA_TRY_NO_THROW(cudaDeviceSynchronize());  // no stream may still write the secret
-      SM_CUDA_TRY_NO_THROW(cudaMemset(data_, 0, bytes()));
+    if (from_.pool) {
+      if (secret_ == Secret::Yes) SM_CUDA_TRY_NO_THROW(cudaMemsetAsync(data_, 0, bytes(), from_.stream));
+      SM_CUDA_TRY_NO_THROW(cudaFreeAsync(data_, from_.stream));
+    } else {
+      if (secret_ == Secret::Yes) {
+        SM_CUDA_TRY_NO_THROW(cudaDeviceSynchronize());
+        SM_CUDA_TRY_NO_THROW(cudaMemset(data_, 0, bytes()));
+      }
+      SM_CUDA_TRY_NO_THROW(cudaFree(data_));
     }
-    SM_CUDA_TRY_NO_THROW(cudaFree(data_));
     data_ = nullptr;
     count_ = 0;
   }
@@ -144,11 +180,39 @@ class DeviceBuffer {
     std::swap(data_, o.data_);
     std::swap(count_, o.count_);
     std::swap(secret_, o.secret_);
+    std::swap(from_, o.from_);
   }
 
   T* data_ = nullptr;
   size_t count_ = 0;
   Secret secret_ = Secret::No;
+  AllocationScope from_{};
+};
+
+// A device's stream-ordered memory pool, owned by one DeviceContext. Up to kKeepBytes of freed memory
+// stay reserved across synchronizations (so calls in a loop reuse it); more goes back to the driver.
+class MemoryPool {
+ public:
+  static constexpr uint64_t kKeepBytes = uint64_t(2) << 30;
+  explicit MemoryPool(int device) {
+    cudaMemPoolProps props{};
+    props.allocType = cudaMemAllocationTypePinned;
+    props.location.type = cudaMemLocationTypeDevice;
+    props.location.id = device;
+    SM_CUDA_TRY(cudaMemPoolCreate(&pool_, &props));
+    uint64_t keep = kKeepBytes;
+    SM_CUDA_TRY(cudaMemPoolSetAttribute(pool_, cudaMemPoolAttrReleaseThreshold, &keep));
+  }
+  // Outstanding allocations keep the pool's memory until they are freed (cudaMemPoolDestroy's contract).
+  ~MemoryPool() {
+    if (pool_) SM_CUDA_TRY_NO_THROW(cudaMemPoolDestroy(pool_));
+  }
+  MemoryPool(const MemoryPool&) = delete;
+  MemoryPool& operator=(const MemoryPool&) = delete;
+  cudaMemPool_t get() const { return pool_; }
+
+ private:
+  cudaMemPool_t pool_ = nullptr;
 };
 
 // Page-locked host memory for asynchronous transfers.

@@ -7,6 +7,7 @@ namespace spheremask::cuda {
 
 DeviceContext::DeviceContext(int device) : device_(device) {
   DeviceGuard guard(device_);
+  pool_ = std::make_unique<MemoryPool>(device_);
   stream_ = std::make_unique<Stream>();
   blas_ = std::make_unique<CublasHandle>(stream_->get());
   solver_ = std::make_unique<CusolverHandle>(stream_->get());
@@ -20,6 +21,7 @@ DeviceContext::~DeviceContext() {
   solver_.reset();
   blas_.reset();
   stream_.reset();
+  pool_.reset();
 }
 
 namespace {
@@ -63,9 +65,18 @@ void DeviceContext::copy_secret(void* dst, const void* src, size_t bytes, cudaMe
 }
 
 size_t free_device_bytes() {
+  const AllocationScope& scope = allocation_scope();
+  size_t idle = 0;
+  if (scope.pool) {
+    SM_CUDA_TRY(cudaStreamSynchronize(scope.stream));
+    uint64_t reserved = 0, used = 0;
+    SM_CUDA_TRY(cudaMemPoolGetAttribute(scope.pool, cudaMemPoolAttrReservedMemCurrent, &reserved));
+    SM_CUDA_TRY(cudaMemPoolGetAttribute(scope.pool, cudaMemPoolAttrUsedMemCurrent, &used));
+    idle = reserved > used ? size_t(reserved - used) : 0;
+  }
   size_t free = 0, total = 0;
   SM_CUDA_TRY(cudaMemGetInfo(&free, &total));
-  return free;
+  return free + idle;
 }
 
 Error out_of_device_memory(const char* op, uint32_t n) {

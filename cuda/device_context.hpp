@@ -34,6 +34,7 @@ class DeviceContext {
   void synchronize() const { stream_->synchronize(); }
   cublasHandle_t blas() const { return blas_->get(); }
   cusolverDnHandle_t solver() const { return solver_->get(); }
+  cudaMemPool_t pool() const { return pool_->get(); }
   StagingRing& staging() { return *staging_; }
   std::mutex& mutex() { return mutex_; }
 
@@ -46,6 +47,7 @@ class DeviceContext {
  private:
   int device_;
   std::mutex mutex_;
+  std::unique_ptr<MemoryPool> pool_;
   std::unique_ptr<Stream> stream_;
   std::unique_ptr<CublasHandle> blas_;
   std::unique_ptr<CusolverHandle> solver_;
@@ -54,16 +56,24 @@ class DeviceContext {
   void copy_secret(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind);
 };
 
-// Lock and current device for one operation on the context.
+// Lock, current device and allocation source (the context's stream and pool) for one operation on
+// the context.
 class ContextScope {
  public:
-  explicit ContextScope(DeviceContext& ctx) : lock_(ctx.mutex()), guard_(ctx.device()) {}
+  explicit ContextScope(DeviceContext& ctx)
+      : lock_(ctx.mutex()), guard_(ctx.device()), previous_(std::exchange(allocation_scope(), {ctx.stream(), ctx.pool()})) {}
+  ~ContextScope() { allocation_scope() = previous_; }
+  ContextScope(const ContextScope&) = delete;
+  ContextScope& operator=(const ContextScope&) = delete;
 
  private:
   std::lock_guard<std::mutex> lock_;
   DeviceGuard guard_;
+  AllocationScope previous_;
 };
 
+// Device memory free for new buffers: the driver's free memory plus, inside a ContextScope, what the
+// context's pool holds idle (after its stream has finished the frees queued on it).
 size_t free_device_bytes();
 Error out_of_device_memory(const char* op, uint32_t n);
 

@@ -27,7 +27,7 @@ void form_q_compact_wy(cublasHandle_t blas, cudaStream_t stream, uint32_t count,
   SM_CUDA_TRY(cudaMemsetAsync(out.info, 0, count * sizeof(int), stream));
   const WyShapes w = wy_shapes(n);
   const float one = 1.0f, zero = 0.0f, minus_one = -1.0f;
-  // Declared first so they are freed last, after the secret buffers' destructors synchronized.
+  // Declared first so they are freed last (in stream order, after the TRSM that reads them).
   DeviceBuffer<const float*> d_t_ptrs(count, Secret::No);
   DeviceBuffer<float*> d_x_ptrs(count, Secret::No);
   DeviceBuffer<float> t_inv(count * size_t(w.stride_s), Secret::Yes), x(count * size_t(w.stride_x), Secret::Yes),

@@ -191,8 +191,7 @@ class CudaResidentGallery final : public internal::ResidentGallery {
       DeviceBuffer<const void*> d_p(count, Secret::No);
       upload(d_p.get(), matrices.data(), count, s);
       launch_gemv_f16_list(count, n_, reinterpret_cast<const uint16_t* const*>(d_p.get()), d_t, d_y, s);
-      ctx_->synchronize();  // d_p is freed on return
-      return;
+      return;  // d_p goes back to the pool in stream order, after the kernel (ContextScope's allocations)
     }
     // cublasSgemvBatched takes device arrays of A, x and y pointers: [A | x] in one buffer, y in another.
     std::vector<const float*> ax(2 * size_t(count));
@@ -211,8 +210,7 @@ class CudaResidentGallery final : public internal::ResidentGallery {
     // Row-major P is column-major Pᵀ, hence OP_T.
     SM_CUBLAS_TRY(cublasSgemvBatched(ctx_->blas(), CUBLAS_OP_T, ni, ni, &one, d_ax.get(), ni, d_ax.get() + count, 1,
                                      &zero, d_yp.get(), 1, int(count)));
-    ctx_->synchronize();  // the pointer arrays are freed on return
-  }
+  }  // the pointer arrays go back to the pool in stream order, after the GEMV
 
   std::shared_ptr<DeviceContext> ctx_;
   std::vector<GalleryItem> items_;

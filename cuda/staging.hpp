@@ -1,5 +1,6 @@
 // Transfers between scattered host arrays (one per record) and one contiguous device array through
-// two pinned slots used in turn: the host copy into one slot overlaps the DMA of the other.
+// two pinned slots used in turn: the host copy into one slot overlaps the DMA of the other. A slot
+// carries as many records (or parts of one) as fit, and is filled or emptied by several threads.
 #pragma once
 #include <cuda_runtime_api.h>
 
@@ -24,8 +25,10 @@ class StagingRing {
     PinnedBuffer buffer;
     Event done;
     bool busy = false;
-    void* pending_dst = nullptr;  // download: where the slot's bytes go once `done` fires
-    size_t pending_bytes = 0;
+    // download: bytes [pending_first, + pending_len) of the concatenated parts, to be copied out of the
+    // slot once `done` fires.
+    std::span<void* const> pending_parts;
+    size_t pending_each = 0, pending_first = 0, pending_len = 0;
   };
   void ensure_slots();
   void download_pieces(const void* src, size_t bytes_each, std::span<void* const> dst, cudaStream_t stream);

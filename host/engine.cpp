@@ -100,7 +100,6 @@ std::vector<Record> Engine::enroll(const float* templates, size_t count, const E
       r.dtype = params_.dtype;
       r.expander_id = expander_id_;
       r.app_id = app_id_;
-      r.p.resize(r.p_bytes());
       crypto::Digest key_c;
       if (options.insecure_seed) {
         const uint64_t index = options.first_index + start + i;
@@ -116,8 +115,17 @@ std::vector<Record> Engine::enroll(const float* templates, size_t count, const E
       }
       detail::sample_codeword(key_c.data(), n, params_.alpha, &secrets[i].c);
       secure_zero(key_c.data(), key_c.size());
-      items[i] = {u.data() + i * n, secrets[i].key_q.data(), &secrets[i].c, r.p.data()};
+      items[i] = {u.data() + i * n, secrets[i].key_q.data(), &secrets[i].c, nullptr};
     }
+    // P buffers (1 MiB each at n = 512) are zero-filled on all threads: one thread's page faults and
+    // stores would take longer than the GPU takes to form P.
+    internal::parallel_for(bs, threads, [&](size_t b, size_t e, int) {
+      for (size_t i = b; i < e; ++i) {
+        Record& r = records[start + i];
+        r.p.resize(r.p_bytes());
+        items[i].p_out = r.p.data();
+      }
+    });
     std::vector<uint8_t> status(bs, internal::kEnrollOk);
     backend_->enroll(items, n, params_.dtype, status.data());
     // sinθ < 1e-6 (probability ~0): draw a new Q, keyed by the hash of the old key in both modes.
@@ -219,14 +227,24 @@ std::vector<KeyedDecision> Engine::verify_batches(const float* probes, size_t co
     std::vector<uint8_t> match(bs, 0);
     std::vector<detail::Codeword> matched(bs);
     decode(start, bs, t.data(), match.data(), matched.data());
-    // A verifier match is an accept only when the MAC over header ‖ P holds too.
-    internal::parallel_for(bs, threads, [&](size_t b, size_t e, int) {
+    // A verifier match is an accept only when the MAC over header ‖ P holds too. The MACs still unknown
+    // (every one, except in a resident gallery that has seen the record) are hashed on all threads;
+    // when none is, the matches are settled on this thread (starting threads would cost more).
+    std::vector<size_t> matches;
+    size_t unknown = 0;
+    for (size_t i = 0; i < bs; ++i) {
+      if (!match[i]) continue;
+      matches.push_back(i);
+      if (!memos || !memos[start + i] || memos[start + i]->load(std::memory_order_acquire) == 0) ++unknown;
+    }
+    const bool many_keys = context && matches.size() >= 256;
+    internal::parallel_for(matches.size(), unknown > 0 || many_keys ? threads : 1, [&](size_t b, size_t e, int) {
       std::vector<size_t> hit;
       std::vector<const Record*> hit_record;
       std::vector<const detail::Codeword*> hit_codeword;
       std::vector<std::atomic<uint8_t>*> hit_memo;
-      for (size_t i = b; i < e; ++i) {
-        if (!match[i]) continue;
+      for (size_t m = b; m < e; ++m) {
+        const size_t i = matches[m];
         hit.push_back(i);
         hit_record.push_back(records[start + i]);
         hit_codeword.push_back(&matched[i]);
