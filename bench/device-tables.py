@@ -27,8 +27,10 @@ for r in rows:
     size = 2 if b.get("dtype") == "f16" else 4
     p_bytes = n * n * size
     count = b.get("count", b.get("gallery"))
-    if op == "identify":               # per_second = probe×record comparisons; one pass reads the gallery
-        floor = b["probes"] * hbm / p_bytes
+    if op == "identify":  # per_second = probe×record comparisons
+        # One pass reads the gallery (memory) and multiplies it by the probes in f32 (2n² flop per
+        # comparison): with hundreds of probes the pass is arithmetic-bound, so the floor is the slower.
+        floor = min(b["probes"] * hbm / p_bytes, fp32 / (2.0 * n * n))
         pcie_floor = b["probes"] * pcie / p_bytes
         count = "%d×%d" % (b["gallery"], b["probes"])
     elif op == "verify":
@@ -49,7 +51,8 @@ json.dump(dict(meta=meta, results=results), open(os.path.join(out, "results.json
 lines = ["# spheremask device check: %s" % (name or "unknown GPU"), "",
          "Floors (DESIGN §5): verify = HBM %.1f TB/s / bytes of P; enroll = FP32 %.1f TFLOP/s / ((4/3)n³)%s; "
          "PCIe floor = 50 GB/s / bytes of P." % (hbm / 1e12, fp32 / 1e12, "" if known else " (GPU not in table: H100 assumed)"),
-         "Identify rows: per second = probe×record comparisons; floor = one pass over the resident gallery per call.",
+         "Identify rows: per second = probe×record comparisons; floor = one pass over the resident gallery per call "
+         "or 2n² FP32 flop per comparison, whichever is slower.",
          "", "| op | mode | dtype | n | α | count | per second | floor/s | of floor | PCIe floor/s | of PCIe floor | torch/s | × torch |",
          "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
 for x in results:

@@ -14,8 +14,9 @@ enum class HaarMethod { Orgqr, CompactWy };
 
 // Up to this n the compact-WY path is used. cusolverDnSorgqr runs one matrix per call, so small n is
 // launch-bound; WY is five batched calls per chunk but ~5n³ flop (VᵀV as a full GEMM, the solve, the
-// update) against orgqr's (4/3)n³, so it loses once the GPU is FLOP-bound. 1024 is a first guess, to be
-// tuned on a GPU (bench/device-check.sh times both paths through SPHEREMASK_CUDA_HAAR).
+// update) against orgqr's (4/3)n³, so it loses once the GPU is FLOP-bound. Measured on an H200
+// (bench/RESULTS.md, via SPHEREMASK_CUDA_HAAR): WY enrolls 3.4× faster at n = 512 and 2.1× at 1024;
+// n = 2048 is not measured yet, so the switch stays at 1024.
 constexpr uint32_t kCompactWyMaxN = 1024;
 
 // env: the value of SPHEREMASK_CUDA_HAAR; nullptr or "" chooses by n, "orgqr" or "wy" force a path.
