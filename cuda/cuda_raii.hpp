@@ -114,6 +114,20 @@ inline AllocationScope& allocation_scope() {
   return scope;
 }
 
+// For long-lived buffers (a gallery's matrices, an expander's weights): plain cudaMalloc for the scope.
+// The pool keeps idle memory only while all it holds, in use or not, stays under its release
+// threshold, so a large long-lived buffer taken from it would make every call map its buffers afresh.
+class PlainAllocations {
+ public:
+  PlainAllocations() : previous_(std::exchange(allocation_scope(), AllocationScope{})) {}
+  ~PlainAllocations() { allocation_scope() = previous_; }
+  PlainAllocations(const PlainAllocations&) = delete;
+  PlainAllocations& operator=(const PlainAllocations&) = delete;
+
+ private:
+  AllocationScope previous_;
+};
+
 inline void* device_allocate(size_t bytes, const AllocationScope& from) {
   void* p = nullptr;
   if (!from.pool) {

@@ -41,6 +41,7 @@ DeviceBuffer<float> upload_matrix(const float* host, size_t count, cudaStream_t 
 
 std::unique_ptr<DeviceExpanderWeights> upload_weights(const DeviceContext& ctx, const ExpanderWeights& host,
                                                       const std::array<uint8_t, 32>& id) {
+  const PlainAllocations long_lived;  // the weights stay until another expander replaces them
   auto d = std::make_unique<DeviceExpanderWeights>();
   d->device = ctx.device();
   d->id = id;

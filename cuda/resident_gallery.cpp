@@ -48,6 +48,7 @@ class CudaResidentGallery final : public internal::ResidentGallery {
                                    usable > 0 ? size_t(usable) : size_t(0));
     plan_ = plan_gallery(records, p_bytes_, budget);
     if (records > 0 && plan_.resident + plan_.stream_chunk == 0) throw out_of_device_memory("gallery", n);
+    const PlainAllocations long_lived;  // the gallery's buffers live as long as it does
     resident_p_ = DeviceBuffer<uint8_t>(plan_.resident * p_bytes_, Secret::No);
     stream_p_ = DeviceBuffer<uint8_t>(plan_.stream_chunk * p_bytes_, Secret::No);
     std::vector<uint8_t> salts(records * 16), verifiers(records * 32);
