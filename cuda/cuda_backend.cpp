@@ -20,6 +20,7 @@
 #include "haar_gpu.hpp"
 #include "kernels.hpp"
 #include "launch_shapes.hpp"
+#include "parallel.hpp"
 #include "resident_gallery.hpp"
 #include "spheremask/error.hpp"
 #include "spheremask/keys.hpp"
@@ -68,7 +69,7 @@ class CudaBackend final : public BackendImpl {
     SM_CUDA_TRY(cudaGetDeviceProperties(&prop, device));
     name_ = std::string(prop.name) + " (device " + std::to_string(device) + ", cc " + std::to_string(prop.major) +
             "." + std::to_string(prop.minor) + ", " + std::to_string(prop.totalGlobalMem >> 20) + " MiB)";
-    ctx_ = std::make_shared<cuda::DeviceContext>(device);
+    ctx_ = std::make_shared<cuda::DeviceContext>(device, resolve_threads(options.threads));
   }
 
   Backend kind() const override { return Backend::Cuda; }

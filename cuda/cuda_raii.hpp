@@ -117,9 +117,18 @@ inline AllocationScope& allocation_scope() {
 // For long-lived buffers (a gallery's matrices, an expander's weights): plain cudaMalloc for the scope.
 // The pool keeps idle memory only while all it holds, in use or not, stays under its release
 // threshold, so a large long-lived buffer taken from it would make every call map its buffers afresh.
+// The pool's idle memory goes back to the driver first: cudaMalloc cannot use it, and the caller
+// plans with free_device_bytes(), which inside this scope is the driver's free memory alone.
 class PlainAllocations {
  public:
-  PlainAllocations() : previous_(std::exchange(allocation_scope(), AllocationScope{})) {}
+  PlainAllocations() {
+    const AllocationScope& current = allocation_scope();
+    if (current.pool) {
+      SM_CUDA_TRY(cudaStreamSynchronize(current.stream));
+      SM_CUDA_TRY(cudaMemPoolTrimTo(current.pool, 0));
+    }
+    previous_ = std::exchange(allocation_scope(), AllocationScope{});
+  }
   ~PlainAllocations() { allocation_scope() = previous_; }
   PlainAllocations(const PlainAllocations&) = delete;
   PlainAllocations& operator=(const PlainAllocations&) = delete;
@@ -207,7 +216,7 @@ class DeviceBuffer {
 // stay reserved across synchronizations (so calls in a loop reuse it); more goes back to the driver.
 class MemoryPool {
  public:
-  static constexpr uint64_t kKeepBytes = uint64_t(2) << 30;
+  static constexpr uint64_t kKeepBytes = uint64_t(1) << 30;
   explicit MemoryPool(int device) {
     cudaMemPoolProps props{};
     props.allocType = cudaMemAllocationTypePinned;

@@ -5,13 +5,13 @@
 
 namespace spheremask::cuda {
 
-DeviceContext::DeviceContext(int device) : device_(device) {
+DeviceContext::DeviceContext(int device, int host_threads) : device_(device) {
   DeviceGuard guard(device_);
   pool_ = std::make_unique<MemoryPool>(device_);
   stream_ = std::make_unique<Stream>();
   blas_ = std::make_unique<CublasHandle>(stream_->get());
   solver_ = std::make_unique<CusolverHandle>(stream_->get());
-  staging_ = std::make_unique<StagingRing>();
+  staging_ = std::make_unique<StagingRing>(host_threads);
 }
 
 DeviceContext::~DeviceContext() {

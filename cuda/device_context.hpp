@@ -24,7 +24,8 @@ constexpr size_t kDeviceSlackBytes = size_t(64) << 20;
 
 class DeviceContext {
  public:
-  explicit DeviceContext(int device);
+  // host_threads: how many host threads may copy into and out of the pinned staging slots.
+  DeviceContext(int device, int host_threads);
   ~DeviceContext();  // releases the members with their device current
   DeviceContext(const DeviceContext&) = delete;
   DeviceContext& operator=(const DeviceContext&) = delete;

@@ -20,12 +20,13 @@ void for_each_piece(size_t each, size_t first, size_t len, Copy&& copy) {
   }
 }
 
-// for_each_piece split over threads: one core copies ~10 GB/s, less than PCIe moves, so a slot's worth
-// of bytes is copied by several (min_per_thread bytes or more each, so that starting a thread costs little).
+// for_each_piece split over up to max_threads threads: one core copies ~10 GB/s, less than PCIe moves, so a
+// slot's worth of bytes is copied by several (min_per_thread bytes or more each, so that starting a thread
+// costs little).
 template <class Copy>
-void copy_pieces(size_t each, size_t first, size_t len, Copy&& copy, size_t min_per_thread = size_t(4) << 20) {
-  constexpr int kMaxThreads = 8;
-  const size_t threads = std::min<size_t>(std::min(internal::resolve_threads(0), kMaxThreads), len / min_per_thread);
+void copy_pieces(size_t each, size_t first, size_t len, Copy&& copy, size_t min_per_thread = size_t(4) << 20,
+                 int max_threads = 8) {
+  const size_t threads = std::min<size_t>(size_t(std::max(max_threads, 1)), len / min_per_thread);
   if (threads <= 1) return for_each_piece(each, first, len, copy);
   internal::parallel_for(threads, int(threads), [&](size_t begin, size_t end, int) {
     for (size_t k = begin; k < end; ++k) {

@@ -41,6 +41,7 @@ class CudaResidentGallery final : public internal::ResidentGallery {
       : ctx_(std::move(ctx)), items_(items.begin(), items.end()), n_(n), dtype_(dtype),
         p_bytes_(size_t(n) * n * dtype_size(dtype)) {
     ContextScope scope(*ctx_);
+    const PlainAllocations long_lived;  // the gallery's buffers live as long as it does
     const size_t records = items_.size();
     const size_t tags = records * (16 + 32);
     const double usable = double(free_device_bytes()) * 0.85 - double(kDeviceSlackBytes + kGalleryWorkBytes + tags);
@@ -48,7 +49,6 @@ class CudaResidentGallery final : public internal::ResidentGallery {
                                    usable > 0 ? size_t(usable) : size_t(0));
     plan_ = plan_gallery(records, p_bytes_, budget);
     if (records > 0 && plan_.resident + plan_.stream_chunk == 0) throw out_of_device_memory("gallery", n);
-    const PlainAllocations long_lived;  // the gallery's buffers live as long as it does
     resident_p_ = DeviceBuffer<uint8_t>(plan_.resident * p_bytes_, Secret::No);
     stream_p_ = DeviceBuffer<uint8_t>(plan_.stream_chunk * p_bytes_, Secret::No);
     std::vector<uint8_t> salts(records * 16), verifiers(records * 32);
@@ -181,12 +181,15 @@ class CudaResidentGallery final : public internal::ResidentGallery {
     ctx_->staging().upload(streamed, p_bytes_, stream_p_.get(), s);
     DeviceBuffer<float> d_t(size_t(count) * n_, Secret::Yes), d_y(size_t(count) * n_, Secret::Yes);
     upload_secret(*ctx_, d_t.get(), probes, size_t(count) * n_);
-    project(matrices, count, d_t.get(), d_y.get());
+    std::vector<float*> pointers;  // host side of the device pointer arrays, kept until verify_rows synchronizes
+    project(matrices, count, d_t.get(), d_y.get(), pointers);
     verify_rows(*ctx_, count, n_, alpha, d_y.get(), salts, verifiers, match, matched);
   }
 
-  // y_i = P_i t_i with P_i at matrices[i] on the device.
-  void project(const std::vector<const void*>& matrices, uint32_t count, const float* d_t, float* d_y) {
+  // y_i = P_i t_i with P_i at matrices[i] on the device. pointers: host copy of the pointer arrays,
+  // which must outlive the asynchronous copies that read it.
+  void project(const std::vector<const void*>& matrices, uint32_t count, const float* d_t, float* d_y,
+               std::vector<float*>& pointers) {
     cudaStream_t s = ctx_->stream();
     if (dtype_ == Dtype::F16) {
       DeviceBuffer<const void*> d_p(count, Secret::No);
@@ -194,24 +197,23 @@ class CudaResidentGallery final : public internal::ResidentGallery {
       launch_gemv_f16_list(count, n_, reinterpret_cast<const uint16_t* const*>(d_p.get()), d_t, d_y, s);
       return;  // d_p goes back to the pool in stream order, after the kernel (ContextScope's allocations)
     }
-    // cublasSgemvBatched takes device arrays of A, x and y pointers: [A | x] in one buffer, y in another.
-    std::vector<const float*> ax(2 * size_t(count));
-    std::vector<float*> y(count);
+    // cublasSgemvBatched takes device arrays of A, x and y pointers: one buffer [A | x | y].
+    pointers.resize(3 * size_t(count));
     for (uint32_t i = 0; i < count; ++i) {
-      ax[i] = static_cast<const float*>(matrices[i]);
-      ax[count + i] = d_t + size_t(i) * n_;
-      y[i] = d_y + size_t(i) * n_;
+      pointers[i] = static_cast<float*>(const_cast<void*>(matrices[i]));  // read only: cuBLAS takes A as const
+      pointers[count + i] = const_cast<float*>(d_t) + size_t(i) * n_;
+      pointers[2 * size_t(count) + i] = d_y + size_t(i) * n_;
     }
-    DeviceBuffer<const float*> d_ax(ax.size(), Secret::No);
-    DeviceBuffer<float*> d_yp(count, Secret::No);
-    upload(d_ax.get(), ax.data(), ax.size(), s);
-    upload(d_yp.get(), y.data(), count, s);
+    DeviceBuffer<float*> d_axy(pointers.size(), Secret::No);
+    upload(d_axy.get(), pointers.data(), pointers.size(), s);
+    float** d_ax = d_axy.get();
+    float** d_yp = d_axy.get() + 2 * size_t(count);
     const float one = 1.0f, zero = 0.0f;
     const int ni = int(n_);
     // Row-major P is column-major Pᵀ, hence OP_T.
-    SM_CUBLAS_TRY(cublasSgemvBatched(ctx_->blas(), CUBLAS_OP_T, ni, ni, &one, d_ax.get(), ni, d_ax.get() + count, 1,
-                                     &zero, d_yp.get(), 1, int(count)));
-  }  // the pointer arrays go back to the pool in stream order, after the GEMV
+    SM_CUBLAS_TRY(cublasSgemvBatched(ctx_->blas(), CUBLAS_OP_T, ni, ni, &one, d_ax, ni, d_ax + count, 1, &zero, d_yp, 1,
+                                     int(count)));
+  }  // the device pointer arrays go back to the pool in stream order, after the GEMV
 
   std::shared_ptr<DeviceContext> ctx_;
   std::vector<GalleryItem> items_;

@@ -4,6 +4,7 @@
 #pragma once
 #include <cuda_runtime_api.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <span>
 
@@ -13,7 +14,9 @@ namespace spheremask::cuda {
 
 class StagingRing {
  public:
-  explicit StagingRing(size_t slot_bytes = size_t(32) << 20) : slot_bytes_(slot_bytes) {}
+  // copy_threads: host threads that fill or empty a slot (the engine's thread count, at most 8).
+  explicit StagingRing(int copy_threads, size_t slot_bytes = size_t(32) << 20)
+      : slot_bytes_(slot_bytes), copy_threads_(std::clamp(copy_threads, 1, 8)) {}
 
   // dst[i·bytes_each ...] ← src[i][0 .. bytes_each), enqueued on stream.
   void upload(std::span<const void* const> src, size_t bytes_each, void* dst, cudaStream_t stream);
@@ -36,6 +39,7 @@ class StagingRing {
   Slot& acquire(size_t piece);  // waits for the slot's previous transfer, finishing a pending download
 
   size_t slot_bytes_;
+  int copy_threads_;
   Slot slots_[2];
   bool allocated_ = false;
 };

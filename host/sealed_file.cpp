@@ -14,6 +14,8 @@ std::vector<uint8_t> make_sealed_file(const Record& record, const std::string& c
   if (context.size() > 0xffff) throw Error(ErrorCode::InvalidArgument, "key context longer than 65535 bytes");
   const auto rec = record.serialize();
   std::vector<uint8_t> out(kFixed);
+  // One allocation for header, context, record and sealed payload (AES-GCM adds a nonce and a tag).
+  out.reserve(kFixed + context.size() + rec.size() + plaintext.size() + 64);
   std::memcpy(out.data(), "SMSF", 4);
   out[4] = 1;
   out[5] = 0;
