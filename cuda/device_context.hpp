@@ -62,7 +62,9 @@ class DeviceContext {
 class ContextScope {
  public:
   explicit ContextScope(DeviceContext& ctx)
-      : lock_(ctx.mutex()), guard_(ctx.device()), previous_(std::exchange(allocation_scope(), {ctx.stream(), ctx.pool()})) {}
+      : lock_(ctx.mutex()),
+        guard_(ctx.device()),
+        previous_(std::exchange(allocation_scope(), {ctx.stream(), ctx.pool()})) {}
   ~ContextScope() { allocation_scope() = previous_; }
   ContextScope(const ContextScope&) = delete;
   ContextScope& operator=(const ContextScope&) = delete;

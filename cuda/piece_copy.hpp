@@ -20,12 +20,14 @@ void for_each_piece(size_t each, size_t first, size_t len, Copy&& copy) {
   }
 }
 
+// Bytes per copying thread at the least, so that starting a thread costs little next to its share.
+constexpr size_t kMinCopyBytesPerThread = size_t(4) << 20;
+
 // for_each_piece split over up to max_threads threads: one core copies ~10 GB/s, less than PCIe moves, so a
-// slot's worth of bytes is copied by several (min_per_thread bytes or more each, so that starting a thread
-// costs little).
+// slot's worth of bytes is copied by several (min_per_thread bytes or more each).
 template <class Copy>
-void copy_pieces(size_t each, size_t first, size_t len, Copy&& copy, size_t min_per_thread = size_t(4) << 20,
-                 int max_threads = 8) {
+void copy_pieces(size_t each, size_t first, size_t len, Copy&& copy,
+                 size_t min_per_thread = kMinCopyBytesPerThread, int max_threads = 8) {
   const size_t threads = std::min<size_t>(size_t(std::max(max_threads, 1)), len / min_per_thread);
   if (threads <= 1) return for_each_piece(each, first, len, copy);
   internal::parallel_for(threads, int(threads), [&](size_t begin, size_t end, int) {

@@ -6,9 +6,7 @@
 #include "piece_copy.hpp"
 
 namespace spheremask::cuda {
-namespace {
-constexpr size_t kMinBytesPerCopyThread = size_t(4) << 20;
-}
+
 void StagingRing::ensure_slots() {
   if (allocated_) return;
   for (Slot& s : slots_) s.buffer = PinnedBuffer(slot_bytes_);
@@ -25,7 +23,7 @@ StagingRing::Slot& StagingRing::acquire(size_t piece) {
                   [&](size_t part, size_t off, size_t at, size_t n) {
                     std::memcpy(static_cast<unsigned char*>(slot.pending_parts[part]) + off, pinned + at, n);
                   },
-                  kMinBytesPerCopyThread, copy_threads_);
+                  kMinCopyBytesPerThread, copy_threads_);
     }
     slot.pending_parts = {};
     slot.busy = false;
@@ -45,7 +43,7 @@ void StagingRing::upload(std::span<const void* const> src, size_t bytes_each, vo
     unsigned char* pinned = slot.buffer.get();
     copy_pieces(bytes_each, first, len, [&](size_t part, size_t off, size_t at, size_t n) {
       std::memcpy(pinned + at, static_cast<const unsigned char*>(src[part]) + off, n);
-    }, kMinBytesPerCopyThread, copy_threads_);
+    }, kMinCopyBytesPerThread, copy_threads_);
     SM_CUDA_TRY(cudaMemcpyAsync(out + first, pinned, len, cudaMemcpyHostToDevice, stream));
     slot.done.record(stream);
     slot.busy = true;
