@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 
 #include "crypto.hpp"
 #include "npy.hpp"
@@ -20,6 +23,7 @@ void EngineFlags::add_to(CLI::App& cmd, bool with_dtype) {
   cmd.add_option("--threads", threads, "CPU threads (0 = all cores)");
   cmd.add_option("--expander", expander, "template expander weights (.smte)");
   cmd.add_flag("--allow-weak", allow_weak, "accept codes under 80 bits (testing only)");
+  cmd.add_option("--app-key-file", app_key_file, "application key: 32 raw bytes or 64 hex digits (DESIGN §3)");
 }
 
 std::unique_ptr<Engine> EngineFlags::make(uint32_t m) const {
@@ -28,6 +32,7 @@ std::unique_ptr<Engine> EngineFlags::make(uint32_t m) const {
   p.alpha = alpha;
   p.dtype = dtype == "f16" ? Dtype::F16 : Dtype::F32;
   p.allow_weak = allow_weak;
+  if (!app_key_file.empty()) p.app_key = read_app_key_file(app_key_file);
   if (!expander.empty()) {
     p.expander = load_expander(expander);
     if (m == 0) p.m = p.expander->input_dim();
@@ -58,6 +63,34 @@ std::array<uint8_t, 32> parse_seed_hex(const std::string& hex) {
     out[i] = uint8_t(std::stoul(byte, nullptr, 16));
   }
   return out;
+}
+
+std::array<uint8_t, 32> read_app_key_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(ErrorCode::Io, "cannot read the application key file " + path);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::array<uint8_t, 32> key{};
+  const auto wipe_bytes = [&] { secure_zero(bytes.data(), bytes.size()); };
+  if (bytes.size() == 32) {
+    std::copy(bytes.begin(), bytes.end(), key.begin());
+    wipe_bytes();
+    return key;
+  }
+  const size_t first = bytes.find_first_not_of(" \t\r\n");
+  const size_t last = bytes.find_last_not_of(" \t\r\n");
+  const bool hex_shape = first != std::string::npos && last - first + 1 == 64 &&
+                         bytes.substr(first, 64).find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
+  if (!hex_shape) {
+    wipe_bytes();
+    throw Error(ErrorCode::InvalidArgument,
+                "application key file " + path + " must hold 32 raw bytes or 64 hex digits");
+  }
+  for (size_t i = 0; i < 32; ++i) {
+    const char pair[3] = {bytes[first + 2 * i], bytes[first + 2 * i + 1], 0};
+    key[i] = uint8_t(std::strtoul(pair, nullptr, 16));
+  }
+  wipe_bytes();
+  return key;
 }
 
 std::string to_hex(const uint8_t* p, size_t n) {

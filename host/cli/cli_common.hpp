@@ -23,6 +23,7 @@ struct EngineFlags {
   int threads = 0;
   std::string expander;  // path to an SMTE file, empty = none
   bool allow_weak = false;
+  std::string app_key_file;  // 32 raw bytes or 64 hex digits; empty = no application key
   void add_to(CLI::App& cmd, bool with_dtype = true);
   // Builds the engine for templates of dimension m (0: the expander's input dimension); prints the
   // security warning under 112 bits to stderr.
@@ -30,6 +31,8 @@ struct EngineFlags {
 };
 
 std::array<uint8_t, 32> parse_seed_hex(const std::string& hex);
+// Reads an application key file: exactly 32 raw bytes, or 64 hex digits (surrounding whitespace allowed).
+std::array<uint8_t, 32> read_app_key_file(const std::string& path);
 std::string to_hex(const uint8_t* p, size_t n);
 // Seed for synthetic data: a decimal number or 64 hex digits, hashed to 32 bytes.
 std::array<uint8_t, 32> seed_from_text(const std::string& text);

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   spheremask::cli::add_demo_command(app);
   spheremask::cli::add_expander_command(app);
   spheremask::cli::add_eval_command(app);
+  spheremask::cli::add_attack_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -22,6 +22,7 @@ struct SPHEREMASK_API Record {
   uint32_t alpha = 0;
   Dtype dtype = Dtype::F32;
   uint8_t hash_alg = kHashSha256;
+  uint16_t samples = 1;                   // templates averaged at enrollment (v2 header; v1 records: 1)
   std::array<uint8_t, 32> expander_id{};  // zeros = none
   std::array<uint8_t, 32> app_id{};       // zeros = none
   std::array<uint8_t, 16> salt{};
