@@ -114,6 +114,30 @@ double tar_at_far(std::vector<double> genuine_cos, std::vector<double> impostor_
   return double(accepted) / double(genuine_cos.size());
 }
 
+std::vector<CurvePoint> baseline_curve(std::vector<double> genuine_cos, std::vector<double> impostor_cos,
+                                       size_t points) {
+  std::vector<CurvePoint> out;
+  if (genuine_cos.empty() || impostor_cos.empty()) return out;
+  std::sort(impostor_cos.begin(), impostor_cos.end(), std::greater<>());
+  std::sort(genuine_cos.begin(), genuine_cos.end());
+  const double total_i = double(impostor_cos.size()), total_g = double(genuine_cos.size());
+  auto add = [&](size_t k) {  // the threshold that lets at most k impostors pass (accept score > threshold)
+    const double threshold = k < impostor_cos.size() ? impostor_cos[k] : -2.0;
+    const size_t passed_i = size_t(std::lower_bound(impostor_cos.begin(), impostor_cos.end(), threshold, std::greater<>()) -
+                                   impostor_cos.begin());
+    const size_t passed_g = size_t(genuine_cos.end() - std::upper_bound(genuine_cos.begin(), genuine_cos.end(), threshold));
+    const CurvePoint p{double(passed_i) / total_i, double(passed_g) / total_g};
+    if (out.empty() || p.far > out.back().far) out.push_back(p);
+  };
+  add(0);
+  const double lo = std::log10(1.0 / total_i);
+  for (size_t q = 0; q < points; ++q) {
+    const double far = std::pow(10.0, lo + (0 - lo) * double(q) / double(points > 1 ? points - 1 : 1));
+    add(size_t(std::floor(far * total_i + 1e-9)));
+  }
+  return out;
+}
+
 std::vector<uint8_t> accept_exact(Engine& engine, const float* templates, size_t rows, const std::vector<Pair>& pairs,
                                   uint64_t seed) {
   check_pairs(pairs, rows);
@@ -211,6 +235,7 @@ Result evaluate(Engine& engine, const float* templates, size_t rows, const PairS
   r.tar_ci = wilson(r.genuine_accepted, r.genuine_pairs);
   r.far_ci = wilson(r.impostor_accepted, r.impostor_pairs);
   r.baseline_tar_at_far = tar_at_far(gcos, icos, r.far);
+  r.baseline_curve = baseline_curve(std::move(gcos), std::move(icos));
   return r;
 }
 

@@ -43,12 +43,21 @@ Interval wilson(size_t k, size_t n);
 // at most `far` (accepting score > threshold).
 double tar_at_far(std::vector<double> genuine_cos, std::vector<double> impostor_cos, double far);
 
+// The cosine matcher's ROC/DET curve: for FAR targets log-spaced from 1/I to 1 (plus 0), the FAR and TAR it
+// achieves at tar_at_far's threshold. Points are distinct and sorted by FAR.
+struct CurvePoint {
+  double far = 0, tar = 0;
+};
+std::vector<CurvePoint> baseline_curve(std::vector<double> genuine_cos, std::vector<double> impostor_cos,
+                                       size_t points = 60);
+
 struct Result {
   size_t genuine_pairs = 0, impostor_pairs = 0;
   size_t genuine_accepted = 0, impostor_accepted = 0, tampered = 0;
   double tar = 0, far = 0;
   Interval tar_ci, far_ci;
   double baseline_tar_at_far = 0;
+  std::vector<CurvePoint> baseline_curve;  // the cosine matcher on the same pairs
   double accepted_angle_mean_deg = 0, accepted_angle_max_deg = 0;
 };
 

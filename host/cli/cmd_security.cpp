@@ -7,6 +7,7 @@
 
 #include "cli_common.hpp"
 #include "commands.hpp"
+#include "recommend_far.hpp"
 #include "security_estimate.hpp"
 
 namespace spheremask::cli {
@@ -49,7 +50,8 @@ void add_security_command(CLI::App& app) {
   auto alpha = std::make_shared<uint32_t>(16);
   auto json = std::make_shared<bool>(false);
   auto table = std::make_shared<bool>(false);
-  struct Extra { uint32_t m = 512; std::string expander; bool recommend = false; double bits = 112; security::EstimateOptions est; };
+  struct Extra { uint32_t m = 512; std::string expander; bool recommend = false; double bits = 112; security::EstimateOptions est;
+                 RecommendFarFlags by_far; };
   auto x = std::make_shared<Extra>();
   cmd->add_option("--n", *n, "code dimension")->capture_default_str();
   cmd->add_option("--alpha", *alpha, "nonzeros per codeword")->capture_default_str();
@@ -61,12 +63,15 @@ void add_security_command(CLI::App& app) {
   cmd->add_option("--bits", x->bits, "effective bits wanted by --recommend")->capture_default_str();
   cmd->add_option("--trials", x->est.trials, "Monte-Carlo trials for theta50")->capture_default_str();
   cmd->add_option("--seed", x->est.seed, "Monte-Carlo seed (not secret)")->capture_default_str();
+  x->by_far.add_to(*cmd);
   cmd->callback([=] {
     std::shared_ptr<const Expander> e;
     if (!x->expander.empty()) {
       e = load_expander(x->expander);
       if (e->input_dim() != x->m) x->m = e->input_dim();  // the expander fixes m
     }
+    if (x->by_far.requested() && !x->recommend) throw Error(ErrorCode::InvalidArgument, "--target-far goes with --recommend");
+    if (x->recommend && x->by_far.requested()) return x->by_far.run(x->bits, x->est, *json);
     if (x->recommend) {
       const auto best = security::recommend(x->m, x->bits, e.get(), x->est);
       if (!best) throw Error(ErrorCode::InvalidArgument, "no (n, alpha) reaches " + std::to_string(x->bits) + " effective bits");

@@ -1,0 +1,107 @@
+#include "recommend_far.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "eval/recommend_far.hpp"
+#include "spheremask/error.hpp"
+
+namespace spheremask::cli {
+namespace {
+
+constexpr char kRule[] =
+    "highest TAR among candidates whose FAR upper 95% Wilson bound (one-sided 97.5%) on the calibration set is <= the "
+    "target; impostor pairs treated as independent";
+
+// Enough impostor pairs that a clean candidate can be certified: with 0 of I accepted the upper bound is about 3.84/I.
+size_t auto_impostors(double target_far) {
+  return size_t(std::clamp(std::ceil(40.0 / target_far), 10000.0, 5000000.0));
+}
+
+}  // namespace
+
+void RecommendFarFlags::add_to(CLI::App& cmd) {
+  target = cmd.add_option("--target-far", target_far,
+                          "with --recommend: pick by measured FAR on --templates/--labels instead of by theta50");
+  cmd.add_option("--templates", templates, "--target-far: calibration templates (float32 .npy)");
+  cmd.add_option("--labels", labels, "--target-far: calibration identity per row");
+  cmd.add_option("--candidates", candidates,
+                 "--target-far: configurations as for eval --sweep (default: n = m, the smallest alpha with --bits "
+                 "effective bits and a few above it)");
+  cmd.add_option("--extra-alphas", extra_alphas, "--target-far: default candidates above the smallest alpha")
+      ->capture_default_str();
+  cmd.add_option("--mode", mode, "--target-far: eval mode")->check(CLI::IsMember({"exact", "fast"}))->capture_default_str();
+  cmd.add_option("--backend", backend, "--target-far: cpu, cuda or auto")
+      ->check(CLI::IsMember({"cpu", "cuda", "auto"}))->capture_default_str();
+  protocol.add_to(cmd, "--eval-seed");
+  protocol.impostors->description("impostor pairs (default: 40 / target FAR, at least 10,000)");
+}
+
+void RecommendFarFlags::run(double bits, const security::EstimateOptions& est, bool json) const {
+  if (templates.empty() || labels.empty())
+    throw Error(ErrorCode::InvalidArgument, "--target-far needs --templates and --labels (calibration set)");
+  if (!(target_far > 0 && target_far < 1))
+    throw Error(ErrorCode::InvalidArgument, "--target-far must be in (0, 1)");
+  const auto data = read_labelled(templates, labels);
+  eval::Protocol proto = protocol.resolve();
+  if (protocol.impostors->count() == 0) proto.impostors = auto_impostors(target_far);
+  EngineFlags engine_flags;
+  engine_flags.backend = backend;
+  engine_flags.allow_weak = bits < kMinBits;  // candidates below `bits` are never built
+  const auto base = base_config(engine_flags, proto);
+  const uint32_t m = uint32_t(data.x.cols());
+  const auto configs = candidates.empty() ? eval::default_candidates(m, bits, base, extra_alphas, est)
+                                          : eval::read_sweep(candidates, base);
+  if (configs.empty())
+    throw Error(ErrorCode::InvalidArgument, "no n = m = " + std::to_string(m) + " code reaches " + std::to_string(bits) +
+                                                " effective bits; give --candidates");
+  for (const auto& c : configs) eval::make_units(data.labels, c.protocol);  // protocol errors before any work
+  const auto eval_mode = eval::parse_mode(mode);
+  const auto rec = eval::recommend_by_far(
+      data.x.data(), data.x.rows(), data.labels, target_far, bits, configs,
+      [&](const eval::SweepConfig& c) { return flags_for(engine_flags, c).make(m); }, eval_mode, est);
+
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& c : rec.candidates) {
+    nlohmann::json j = {{"config", c.config.text}, {"code_bits", c.code_bits}, {"effective_bits", c.effective_bits},
+                        {"certified", c.certified}, {"excluded", c.excluded.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.excluded)}};
+    if (c.measured.result.impostor_pairs) {
+      const auto& r = c.measured.result;
+      j["tar"] = r.tar;
+      j["tar_ci"] = {r.tar_ci.lo, r.tar_ci.hi};
+      j["far"] = r.far;
+      j["far_ci"] = {r.far_ci.lo, r.far_ci.hi};
+      j["impostor_pairs"] = r.impostor_pairs;
+      j["genuine_pairs"] = r.genuine_pairs;
+      j["baseline_tar_at_far"] = r.baseline_tar_at_far;
+    }
+    rows.push_back(j);
+  }
+  if (!rec.chosen) {
+    double lowest = 1;
+    for (const auto& c : rec.candidates)
+      if (c.measured.result.impostor_pairs) lowest = std::min(lowest, c.measured.result.far_ci.hi);
+    throw Error(ErrorCode::InvalidArgument,
+                "no candidate certifies FAR <= " + std::to_string(target_far) + " (lowest upper bound " +
+                    std::to_string(lowest) + " with " + std::to_string(proto.impostors) + " impostor pairs)");
+  }
+  const auto& best = rec.candidates[*rec.chosen];
+  const auto& r = best.measured.result;
+  if (json)
+    return print_json({{"rule", kRule}, {"target_far", target_far}, {"bits", bits}, {"m", m},
+                       {"calibration", {{"templates", templates}, {"labels", labels}, {"identities", best.measured.identities}}},
+                       {"chosen", rows[*rec.chosen]}, {"candidates", rows}});
+  std::printf("recommended for FAR <= %g and >= %.0f effective bits: %s\n", target_far, bits, best.config.text.c_str());
+  std::printf("  TAR %.4f [%.4f, %.4f], FAR %.6f [%.6f, %.6f] (%zu / %zu impostor pairs), %.1f effective bits\n", r.tar,
+              r.tar_ci.lo, r.tar_ci.hi, r.far, r.far_ci.lo, r.far_ci.hi, r.impostor_accepted, r.impostor_pairs,
+              best.effective_bits);
+  std::printf("  how sure: the FAR's 95%% Wilson upper bound %.6f is <= %g on %zu calibration identities; re-measure on "
+              "held-out identities before deploying\n",
+              r.far_ci.hi, target_far, best.measured.identities);
+  std::printf("  unprotected cosine matcher at the same FAR: TAR %.4f\n", r.baseline_tar_at_far);
+  for (const auto& c : rec.candidates)
+    if (!c.excluded.empty()) std::printf("  not chosen: %s (%s)\n", c.config.text.c_str(), c.excluded.c_str());
+}
+
+}  // namespace spheremask::cli

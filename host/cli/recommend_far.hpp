@@ -1,0 +1,26 @@
+// `security --recommend --target-far F --templates calib.npy --labels calib.txt`: the configuration with the highest
+// TAR whose FAR on the calibration set is certified ≤ F (eval/recommend_far.hpp), among those with --bits effective
+// bits that no attack breaks.
+#pragma once
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+#include "eval_report.hpp"
+#include "security_estimate.hpp"
+
+namespace spheremask::cli {
+
+struct RecommendFarFlags {
+  double target_far = 0;
+  std::string templates, labels, candidates, mode = "fast", backend = "auto";
+  uint32_t extra_alphas = 4;
+  ProtocolFlags protocol;
+  CLI::Option* target = nullptr;
+  void add_to(CLI::App& cmd);
+  bool requested() const { return target && target->count() > 0; }
+  // Measures the candidates, prints the choice (JSON or text); Error{InvalidArgument} when none is certified.
+  void run(double bits, const security::EstimateOptions& est, bool json) const;
+};
+
+}  // namespace spheremask::cli
