@@ -49,7 +49,7 @@ def protocol_label(key):
 
 
 def floor_rate(rate, pairs):
-    return rate if rate > 0 else 0.5 / max(pairs, 1)
+    return max(rate, 0.5 / max(pairs, 1))
 
 
 def plot(rows, out, title=None):
@@ -85,6 +85,8 @@ def plot(rows, out, title=None):
                 label=f"protected C({n}, {alpha}), {bits:.1f} code bits")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    ax.set_xlim(0.5 / max(max(r["impostor_pairs"] for r in rows), 1) / 1.5, 1.05)
+    ax.set_ylim(top=1.05)
     ax.set_xlabel("false accept rate (impostor pairs accepted)")
     ax.set_ylabel("false reject rate (1 - TAR)")
     ax.set_title(title or "DET: protected operating points vs the unprotected matcher")
