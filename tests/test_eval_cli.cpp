@@ -67,12 +67,20 @@ TEST_F(EvalCli, SamplesProtocolJson) {
 }
 
 TEST_F(EvalCli, SweepWritesOneLinePerConfiguration) {
-  const auto r = run(eval_args({"--mode", "fast", "--sweep", "alpha=4; alpha=6 enroll-samples=2 reserve=2"}));
+  const std::string te = dir_.file("te.smte"), key = dir_.file("app.key");
+  ASSERT_EQ(run({"expander", "init", "--m", "32", "--n", "64", "--out", te}).exit_code, 0);
+  testing::write_text(key, std::string(64, 'a'));
+  const auto r = run(eval_args({"--mode", "fast", "--sweep",
+                                "alpha=4; alpha=6 enroll-samples=2 reserve=2; n=0 alpha=5 expander=" + te +
+                                    " app-key-file=" + key}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::vector<nlohmann::json> lines;
   std::istringstream in(r.out);
   for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
-  ASSERT_EQ(lines.size(), 2u);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[2]["config"]["n"], 64);  // the expander's output dimension
+  EXPECT_TRUE(lines[2]["config"]["expander_id"].is_string());
+  EXPECT_TRUE(lines[2]["config"]["app_key"].get<bool>());
   EXPECT_EQ(lines[0]["config"]["alpha"], 4);
   EXPECT_EQ(lines[0]["protocol"]["name"], "all-pairs");
   EXPECT_EQ(lines[1]["config"]["alpha"], 6);
