@@ -229,6 +229,7 @@ Result evaluate(Engine& engine, const float* templates, size_t rows, const PairS
     icos[k] = cosine(t.data() + size_t(pairs.impostor[k].first) * m, t.data() + size_t(pairs.impostor[k].second) * m, m);
     if (i[k] == 2) ++r.tampered;
     r.impostor_accepted += i[k] == 1;
+    if (i[k] == 1) r.accepted_impostors.push_back(uint32_t(k));
   }
   r.tar = r.genuine_pairs ? double(r.genuine_accepted) / double(r.genuine_pairs) : 0;
   r.far = r.impostor_pairs ? double(r.impostor_accepted) / double(r.impostor_pairs) : 0;

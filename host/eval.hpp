@@ -58,6 +58,7 @@ struct Result {
   Interval tar_ci, far_ci;
   double baseline_tar_at_far = 0;
   std::vector<CurvePoint> baseline_curve;  // the cosine matcher on the same pairs
+  std::vector<uint32_t> accepted_impostors;  // indices into the impostor pairs of those accepted
   double accepted_angle_mean_deg = 0, accepted_angle_max_deg = 0;
 };
 

@@ -111,6 +111,8 @@ TEST_F(EvalCli, RecommendByTargetFar) {
   ASSERT_EQ(j["candidates"].size(), 3u);
   EXPECT_NE(j["candidates"][2]["excluded"].get<std::string>().find("application key"), std::string::npos);
   EXPECT_LE(j["chosen"]["far_ci"][1].get<double>(), 0.05);
+  EXPECT_LE(j["chosen"]["far_ci_identity"][1].get<double>(), 0.05);
+  EXPECT_GE(j["chosen"]["far_upper"].get<double>(), j["chosen"]["far_ci"][1].get<double>());
   EXPECT_TRUE(j["chosen"]["certified"].get<bool>());
   EXPECT_NE(j["rule"].get<std::string>().find("upper 95% Wilson bound"), std::string::npos);
 }

@@ -78,7 +78,7 @@ nlohmann::json eval_json(const eval::ProtocolResult& pr, const Engine& engine, c
                            {"app_key", p.app_key.has_value()}, {"impostors", protocol.impostors},
                            {"seed", protocol.seed}, {"max_per_identity", protocol.max_per_identity}};
   return {{"tar", r.tar}, {"far", r.far}, {"tar_ci", {r.tar_ci.lo, r.tar_ci.hi}}, {"far_ci", {r.far_ci.lo, r.far_ci.hi}},
-          {"genuine_pairs", r.genuine_pairs}, {"impostor_pairs", r.impostor_pairs},
+          {"far_ci_identity", {pr.far_ci_identity.lo, pr.far_ci_identity.hi}}, {"genuine_pairs", r.genuine_pairs}, {"impostor_pairs", r.impostor_pairs},
           {"genuine_accepted", r.genuine_accepted}, {"impostor_accepted", r.impostor_accepted}, {"tampered", r.tampered},
           {"baseline_tar_at_far", r.baseline_tar_at_far},
           {"baseline_curve", {{"far", curve_far}, {"tar", curve_tar}}},

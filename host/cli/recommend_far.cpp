@@ -11,8 +11,9 @@ namespace spheremask::cli {
 namespace {
 
 constexpr char kRule[] =
-    "highest TAR among candidates whose FAR upper 95% Wilson bound (one-sided 97.5%) on the calibration set is <= the "
-    "target; impostor pairs treated as independent";
+    "highest TAR among candidates whose FAR upper bound on the calibration set is <= the target; the bound is the larger "
+    "of the upper 95% Wilson bound (pairs independent) and the upper 95% identity-bootstrap bound (pairs sharing a "
+    "person correlated)";
 
 // Enough impostor pairs that a clean candidate can be certified: with 0 of I accepted the upper bound is about 3.84/I.
 size_t auto_impostors(double target_far) {
@@ -72,6 +73,8 @@ void RecommendFarFlags::run(double bits, const security::EstimateOptions& est, b
       j["tar_ci"] = {r.tar_ci.lo, r.tar_ci.hi};
       j["far"] = r.far;
       j["far_ci"] = {r.far_ci.lo, r.far_ci.hi};
+      j["far_ci_identity"] = {c.measured.far_ci_identity.lo, c.measured.far_ci_identity.hi};
+      j["far_upper"] = c.measured.far_upper();
       j["impostor_pairs"] = r.impostor_pairs;
       j["genuine_pairs"] = r.genuine_pairs;
       j["baseline_tar_at_far"] = r.baseline_tar_at_far;
@@ -81,7 +84,7 @@ void RecommendFarFlags::run(double bits, const security::EstimateOptions& est, b
   if (!rec.chosen) {
     double lowest = 1;
     for (const auto& c : rec.candidates)
-      if (c.measured.result.impostor_pairs) lowest = std::min(lowest, c.measured.result.far_ci.hi);
+      if (c.measured.result.impostor_pairs) lowest = std::min(lowest, c.measured.far_upper());
     throw Error(ErrorCode::InvalidArgument,
                 "no candidate certifies FAR <= " + std::to_string(target_far) + " (lowest upper bound " +
                     std::to_string(lowest) + " with " + std::to_string(proto.impostors) + " impostor pairs)");
@@ -96,9 +99,9 @@ void RecommendFarFlags::run(double bits, const security::EstimateOptions& est, b
   std::printf("  TAR %.4f [%.4f, %.4f], FAR %.6f [%.6f, %.6f] (%zu / %zu impostor pairs), %.1f effective bits\n", r.tar,
               r.tar_ci.lo, r.tar_ci.hi, r.far, r.far_ci.lo, r.far_ci.hi, r.impostor_accepted, r.impostor_pairs,
               best.effective_bits);
-  std::printf("  how sure: the FAR's 95%% Wilson upper bound %.6f is <= %g on %zu calibration identities; re-measure on "
-              "held-out identities before deploying\n",
-              r.far_ci.hi, target_far, best.measured.identities);
+  std::printf("  how sure: FAR upper bounds %.6f (95%% Wilson) and %.6f (95%% identity bootstrap) are <= %g on %zu "
+              "calibration identities; re-measure on held-out identities before deploying\n",
+              r.far_ci.hi, best.measured.far_ci_identity.hi, target_far, best.measured.identities);
   std::printf("  unprotected cosine matcher at the same FAR: TAR %.4f\n", r.baseline_tar_at_far);
   for (const auto& c : rec.candidates)
     if (!c.excluded.empty()) std::printf("  not chosen: %s (%s)\n", c.config.text.c_str(), c.excluded.c_str());

@@ -122,6 +122,25 @@ std::vector<float> unit_templates(const float* templates, size_t rows, uint32_t 
   return out;
 }
 
+Interval identity_bootstrap_far(const std::vector<std::pair<uint32_t, uint32_t>>& pair_people, size_t people,
+                                const std::vector<uint32_t>& accepted, size_t replicates, uint64_t seed) {
+  if (pair_people.empty() || people == 0 || replicates == 0) return {0, 1};
+  internal::SimRng rng("eval/identity-bootstrap", seed);
+  std::vector<double> far(replicates);
+  std::vector<uint32_t> weight(people);
+  for (size_t b = 0; b < replicates; ++b) {
+    std::fill(weight.begin(), weight.end(), 0u);
+    for (size_t d = 0; d < people; ++d) ++weight[rng.below(uint32_t(people))];
+    double all = 0, passed = 0;
+    for (const auto& [rec, probe] : pair_people) all += double(weight[rec]) * weight[probe];
+    for (uint32_t k : accepted) passed += double(weight[pair_people[k].first]) * weight[pair_people[k].second];
+    far[b] = all > 0 ? passed / all : 0;
+  }
+  std::sort(far.begin(), far.end());
+  const size_t lo = size_t(std::floor(0.025 * double(replicates))), hi = size_t(std::ceil(0.975 * double(replicates))) - 1;
+  return {far[lo], far[std::min(hi, replicates - 1)]};
+}
+
 ProtocolResult evaluate_protocol(Engine& engine, const float* templates, size_t rows, const std::vector<std::string>& labels,
                                  const Protocol& p, Mode mode) {
   if (labels.size() != rows)
@@ -134,11 +153,23 @@ ProtocolResult evaluate_protocol(Engine& engine, const float* templates, size_t 
   out.probes = set.probes;
   if (!p.samples) {
     out.result = evaluate(engine, templates, rows, set.pairs, mode, p.seed);
-    return out;
+  } else {
+    const uint32_t m = engine.params().m;
+    const auto t = unit_templates(templates, rows, m, set.units);
+    out.result = evaluate(engine, t.data(), set.units.size(), set.pairs, mode, p.seed);
   }
-  const uint32_t m = engine.params().m;
-  const auto t = unit_templates(templates, rows, m, set.units);
-  out.result = evaluate(engine, t.data(), set.units.size(), set.pairs, mode, p.seed);
+  // The person behind every impostor pair's record and probe (only people that appear), for the identity-level interval.
+  std::map<std::string, uint32_t> person;
+  std::vector<std::pair<uint32_t, uint32_t>> pair_people;
+  pair_people.reserve(set.pairs.impostor.size());
+  const auto index_of = [&](uint32_t unit) {
+    return person.emplace(labels[set.units[unit][0]], uint32_t(person.size())).first->second;
+  };
+  for (const auto& [a, b] : set.pairs.impostor) {
+    const uint32_t pa = index_of(a);
+    pair_people.push_back({pa, index_of(b)});
+  }
+  out.far_ci_identity = identity_bootstrap_far(pair_people, person.size(), out.result.accepted_impostors, 1000, p.seed);
   return out;
 }
 

@@ -10,6 +10,7 @@
 //     A fixed reserve (e.g. 5) gives every K ≤ reserve the same identities and the same probes: a paired comparison.
 // The unprotected cosine matcher sees exactly the same (mean) templates, so its TAR at the same FAR is comparable.
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -50,9 +51,19 @@ void normalized_mean(const float* templates, uint32_t m, const uint32_t* rows, s
 std::vector<float> unit_templates(const float* templates, size_t rows, uint32_t m,
                                   const std::vector<std::vector<uint32_t>>& units);
 
+// 95% interval of the FAR from a bootstrap over identities: `replicates` seeded resamples of the people with
+// replacement, each impostor pair weighted by the product of its two people's multiplicities, percentiles 2.5 and 97.5.
+// Pairs that share a person are correlated (a few look-alike people make most false accepts), which the Wilson interval,
+// treating pairs as independent, ignores. pair_people[k] = (person of pair k's record, person of its probe).
+Interval identity_bootstrap_far(const std::vector<std::pair<uint32_t, uint32_t>>& pair_people, size_t people,
+                                const std::vector<uint32_t>& accepted, size_t replicates, uint64_t seed);
+
 struct ProtocolResult {
   Result result;
   size_t identities = 0, records = 0, probes = 0;
+  Interval far_ci_identity;  // identity_bootstrap_far of the impostor pairs (1,000 replicates)
+  // The larger of the two upper bounds: what a FAR claim should quote.
+  double far_upper() const { return std::max(result.far_ci.hi, far_ci_identity.hi); }
 };
 
 // Builds the units of the protocol and evaluates them (eval.hpp evaluate) with p.seed.

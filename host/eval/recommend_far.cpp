@@ -14,7 +14,9 @@ std::string attack_exclusion(const SweepConfig& c) {
   return {};
 }
 
-bool certifies_far(const Result& r, double target_far) { return r.impostor_pairs > 0 && r.far_ci.hi <= target_far; }
+bool certifies_far(const ProtocolResult& r, double target_far) {
+  return r.result.impostor_pairs > 0 && r.far_upper() <= target_far;
+}
 
 std::vector<SweepConfig> default_candidates(uint32_t m, double bits, const SweepConfig& base, uint32_t extra,
                                             const security::EstimateOptions& est) {
@@ -68,7 +70,7 @@ FarRecommendation recommend_by_far(const float* templates, size_t rows, const st
         c.excluded = "effective bits below the requirement";
       } else {
         c.measured = evaluate_protocol(*engine, templates, rows, labels, config.protocol, mode);
-        c.certified = certifies_far(c.measured.result, target_far);
+        c.certified = certifies_far(c.measured, target_far);
         if (!c.certified) c.excluded = "FAR not certified at the target (upper 95% bound above it)";
       }
     }

@@ -1,9 +1,10 @@
 // Operating point by measured FAR: among candidate configurations with at least `bits` effective bits that no attack
 // of DESIGN §3 breaks, the one with the highest TAR whose measured FAR is certified at most the target on calibration
-// data. Rule: the upper end of the FAR's 95% Wilson interval (a one-sided 97.5% bound) must be ≤ the target, not just
-// the point estimate, so with I impostor pairs nothing below about 3.84 / I can be certified. The interval treats
-// impostor pairs as independent; they share records and probes, so it is somewhat optimistic — measure on held-out
-// identities before deploying (tests/test_recommend_far.cpp does).
+// data. Rule: the FAR's upper bound must be ≤ the target, not just the point estimate. The bound is the larger of the
+// 95% Wilson interval's upper end (pairs as independent trials: with I impostor pairs nothing below about 3.84 / I can
+// be certified) and the identity-bootstrap interval's (protocol.hpp: pairs sharing a person are correlated, and a few
+// look-alike people make most false accepts). Both are estimates from the calibration people only: re-measure on
+// held-out people before deploying (tests/test_recommend_far.cpp does).
 #pragma once
 #include <functional>
 #include <memory>
@@ -23,7 +24,7 @@ struct Candidate {
   double code_bits = 0, effective_bits = 0;
   std::string excluded;  // why it was not eligible; empty = eligible and measured
   ProtocolResult measured;
-  bool certified = false;  // measured.result.far_ci.hi <= target
+  bool certified = false;  // certifies_far(measured, target)
 };
 
 struct FarRecommendation {
@@ -37,7 +38,7 @@ struct FarRecommendation {
 std::string attack_exclusion(const SweepConfig& c);
 
 // The certification rule above.
-bool certifies_far(const Result& r, double target_far);
+bool certifies_far(const ProtocolResult& r, double target_far);
 
 using EngineFactory = std::function<std::unique_ptr<Engine>(const SweepConfig&)>;
 
