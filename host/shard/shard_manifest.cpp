@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <optional>
 
 #include "npy.hpp"
 #include "shard/shard_layout.hpp"
@@ -121,10 +122,19 @@ Store open_shard(const std::string& dir, const ShardManifest& manifest, uint32_t
   if (mode != StoreMode::Create && !std::filesystem::is_regular_file(path))
     throw Error(ErrorCode::Store, path + " is missing (the manifest lists " + std::to_string(manifest.shard_count) +
                                       " shards)");
-  Store store = Store::open(path, mode);
-  for (const auto& [config, count] : store.configurations())
+  std::vector<std::pair<RecordConfig, size_t>> configurations;
+  std::optional<Store> store;
+  try {
+    store.emplace(Store::open(path, mode));
+    configurations = store->configurations();
+  } catch (const Error& e) {
+    // SQLite's message alone ("file is not a database") does not say which of S files is at fault.
+    const std::string what = e.what();
+    throw Error(e.code(), what.find(path) == std::string::npos ? path + ": " + what : what);
+  }
+  for (const auto& [config, count] : configurations)
     require_config(manifest, config, path + " (" + std::to_string(count) + " records)");
-  return store;
+  return std::move(*store);
 }
 
 void require_placement(const std::vector<std::string>& ids, uint32_t shard, const ShardManifest& manifest,

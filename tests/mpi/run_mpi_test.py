@@ -164,7 +164,7 @@ def case_equal(work):
     again = json.loads(ok(mpi(enroll_args(work, shards)), "mpi enroll rerun"))
     check(again["enrolled"] == 0 and again["skipped"] == count and again["records"] == count, f"rerun {again}")
     rc, out, err, _ = mpi(enroll_args(work, shards, ["--alpha", "24"]))
-    check(rc != 0 and "Mismatch" in err and "alpha=16" in err, f"foreign parameters: rc {rc} err {err!r}")
+    check(rc != 0 and "(mismatch)" in err and "alpha=16" in err, f"foreign parameters: rc {rc} err {err!r}")
 
 
 def case_resume(work):
@@ -233,7 +233,7 @@ def case_corrupt(work):
         check(rc != 0 and out == "", f"{what}: rc {rc}, stdout {out!r}")
         check(needle in err and "spheremask-mpi: error" in err, f"{what}: stderr does not name {needle!r}: {err!r}")
         check(took < FAIL_FAST_S, f"{what}: took {took:.1f} s")
-        print(f"{what}: failed in {took:.1f} s: {err.strip().splitlines()[0]}")
+        print(f"{what}: failed in {took:.1f} s:", next(l for l in err.splitlines() if "spheremask-mpi: error" in l))
 
     keep = f"{work}/keep.sqlite"
     shutil.copy(f"{store}/shard-0002.sqlite", keep)
