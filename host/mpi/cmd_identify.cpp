@@ -44,6 +44,7 @@ void run(const Opts& o, const Job& job) {
     manifest = shard::read_manifest(o.shards);
     if (job.root()) {
       probes.emplace(NpyMatrix::open(o.probes));
+      if (probes->rows() == 0) throw Error(ErrorCode::InvalidArgument, o.probes + " has no probe rows");
       if (probes->cols() != manifest.config.m)
         throw Error(ErrorCode::Mismatch, o.probes + " has dimension " + std::to_string(probes->cols()) + " but " +
                                              o.shards + " holds records for templates of dimension " +
