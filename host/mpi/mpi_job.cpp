@@ -39,12 +39,31 @@ void agree(const Job& job, const std::optional<Failure>& failure) {
   if (failure) p.str(failure->code).str(failure->message);
   const auto all = gather(job, p.bytes);
   if (job.root()) {
+    // One line per distinct failure, naming every rank that hit it (a bad argument fails them all alike).
+    std::vector<std::pair<std::string, std::string>> seen;  // (code, message), first-seen order
+    std::vector<std::vector<int>> ranks;
     for (int r = 0; r < job.size; ++r) {
       Unpacker u(all[size_t(r)]);
       if (!u.u64()) continue;
-      const std::string code = u.str();
-      const std::string message = u.str();
-      std::fprintf(stderr, "spheremask-mpi: error (%s) on rank %d: %s\n", code.c_str(), r, message.c_str());
+      std::pair<std::string, std::string> f;
+      f.first = u.str();
+      f.second = u.str();
+      const auto it = std::find(seen.begin(), seen.end(), f);
+      if (it == seen.end()) {
+        seen.push_back(std::move(f));
+        ranks.push_back({r});
+      } else {
+        ranks[size_t(it - seen.begin())].push_back(r);
+      }
+    }
+    for (size_t k = 0; k < seen.size(); ++k) {
+      std::string where = ranks[k].size() == 1 ? "rank " : "ranks ";
+      for (size_t i = 0; i < ranks[k].size(); ++i) {
+        if (i) where += ',';
+        where += std::to_string(ranks[k][i]);
+      }
+      std::fprintf(stderr, "spheremask-mpi: error (%s) on %s: %s\n", seen[k].first.c_str(), where.c_str(),
+                   seen[k].second.c_str());
     }
   }
   throw JobFailed();
