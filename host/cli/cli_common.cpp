@@ -45,6 +45,7 @@ std::unique_ptr<Engine> EngineFlags::make(uint32_t m) const {
   }
   EngineOptions o;
   o.threads = threads;
+  o.device = device;
   auto engine = make_engine(p, parse_backend(backend), o);
   const double bits = code_bits(p.n, p.alpha);
   if (bits < kWarnBits)

@@ -21,6 +21,7 @@ struct EngineFlags {
   std::string dtype = "f32";
   std::string backend = "auto";
   int threads = 0;
+  int device = 0;  // CUDA device ordinal (set per process by spheremask-mpi; the plain CLI uses device 0)
   std::string expander;  // path to an SMTE file, empty = none
   bool allow_weak = false;
   std::string app_key_file;  // 32 raw bytes or 64 hex digits; empty = no application key

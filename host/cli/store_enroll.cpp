@@ -20,6 +20,42 @@ std::shared_ptr<StoreEnrollOptions> add_store_enroll_options(CLI::App& cmd) {
   return o;
 }
 
+void enroll_rows(Engine& engine, const NpyMatrix& x, const std::vector<std::string>& ids, std::span<const size_t> rows,
+                 Store& store, size_t batch, EnrollOptions options, bool replace,
+                 const std::function<void(size_t)>& after_batch) {
+  batch = std::max<size_t>(batch, 1);
+  std::vector<float> staging;  // rows of a scattered batch gathered for one engine call (zeroized after)
+  for (size_t begin = 0; begin < rows.size(); begin += batch) {
+    const size_t end = std::min(rows.size(), begin + batch);
+    std::vector<Record> records;
+    std::vector<std::string> batch_ids;
+    records.reserve(end - begin);
+    const bool contiguous = rows[end - 1] - rows[begin] == end - 1 - begin;
+    if (contiguous || options.insecure_seed) {
+      // One engine call per contiguous run, reading straight from the memory map; first_index = row
+      // keeps deterministic mode independent of batching and resumes.
+      for (size_t run = begin; run < end;) {
+        size_t run_end = run + 1;
+        while (run_end < end && rows[run_end] == rows[run_end - 1] + 1) ++run_end;
+        options.first_index = rows[run];
+        auto part = engine.enroll(x.row(rows[run]), run_end - run, options);
+        for (auto& r : part) records.push_back(std::move(r));
+        run = run_end;
+      }
+    } else {
+      // Scattered rows (a shard's share of the input): one call for the whole batch keeps it a batch.
+      staging.resize((end - begin) * x.cols());
+      for (size_t k = begin; k < end; ++k)
+        std::copy(x.row(rows[k]), x.row(rows[k]) + x.cols(), staging.data() + (k - begin) * x.cols());
+      records = engine.enroll(staging.data(), end - begin, options);
+      secure_zero(staging.data(), staging.size() * sizeof(float));
+    }
+    for (size_t k = begin; k < end; ++k) batch_ids.push_back(ids[rows[k]]);
+    store.put(batch_ids, records, replace);  // one transaction: the whole batch or nothing
+    after_batch(end);
+  }
+}
+
 void run_store_enroll(const EngineFlags& flags, const StoreEnrollOptions& options, const std::string& templates,
                       size_t batch, const std::string& seed_hex) {
   if (options.ids.empty()) throw Error(ErrorCode::InvalidArgument, "--store needs --ids");
@@ -48,26 +84,7 @@ void run_store_enroll(const EngineFlags& flags, const StoreEnrollOptions& option
                  ids.size(), options.store.c_str());
 
   Progress progress("enroll", todo.size(), skipped);
-  batch = std::max<size_t>(batch, 1);
-  for (size_t begin = 0; begin < todo.size(); begin += batch) {
-    const size_t end = std::min(todo.size(), begin + batch);
-    std::vector<Record> records;
-    std::vector<std::string> batch_ids;
-    records.reserve(end - begin);
-    // Rows of a batch are contiguous except around skipped ids: one engine call per contiguous run,
-    // reading straight from the memory map; first_index = row keeps deterministic mode resumable.
-    for (size_t run = begin; run < end;) {
-      size_t run_end = run + 1;
-      while (run_end < end && todo[run_end] == todo[run_end - 1] + 1) ++run_end;
-      eo.first_index = todo[run];
-      auto part = engine->enroll(x.row(todo[run]), run_end - run, eo);
-      for (auto& r : part) records.push_back(std::move(r));
-      run = run_end;
-    }
-    for (size_t k = begin; k < end; ++k) batch_ids.push_back(ids[todo[k]]);
-    store.put(batch_ids, records, options.replace);  // one transaction: the whole batch or nothing
-    progress.update(end);
-  }
+  enroll_rows(*engine, x, ids, todo, store, batch, eo, options.replace, [&](size_t done) { progress.update(done); });
   progress.finish();
   std::fprintf(stderr, "enrolled %zu templates on %s into %s (%zu skipped); the store holds %zu records\n", todo.size(),
                engine->device_name().c_str(), options.store.c_str(), skipped, store.count());

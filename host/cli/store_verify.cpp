@@ -17,6 +17,19 @@ std::shared_ptr<StoreVerifyOptions> add_store_verify_options(CLI::App& cmd) {
   return o;
 }
 
+Decision verify_stored(const EngineFlags& flags, const Store& store, const std::string& id, const float* probe,
+                       size_t dim, const std::string& probe_name) {
+  const Record record = store.get(id, flags.allow_weak);
+  if (dim != record.m)
+    throw Error(ErrorCode::Mismatch, probe_name + " has dimension " + std::to_string(dim) + " but the record of '" + id +
+                                         "' expects m = " + std::to_string(record.m));
+  auto engine = engine_for(RecordConfig::of(record), flags);
+  const Decision d = engine->verify(probe, 1, {&record, 1}).at(0);
+  if (d == Decision::Tampered)
+    std::fprintf(stderr, "spheremask: WARNING: the record of '%s' fails its MAC: it was tampered with\n", id.c_str());
+  return d;
+}
+
 void run_store_verify(const EngineFlags& flags, const StoreVerifyOptions& options, const std::string& templates,
                       bool json) {
   if (options.id.empty()) throw Error(ErrorCode::InvalidArgument, "--store needs --id");
@@ -25,14 +38,7 @@ void run_store_verify(const EngineFlags& flags, const StoreVerifyOptions& option
     throw Error(ErrorCode::InvalidArgument, "--row " + std::to_string(options.row) + " but " + templates + " has " +
                                                 std::to_string(y.rows()) + " rows");
   const Store store = Store::open(options.store, StoreMode::ReadOnly);
-  const Record record = store.get(options.id, flags.allow_weak);
-  if (y.cols() != record.m)
-    throw Error(ErrorCode::Mismatch, templates + " has dimension " + std::to_string(y.cols()) + " but the record of '" +
-                                         options.id + "' expects m = " + std::to_string(record.m));
-  auto engine = engine_for(RecordConfig::of(record), flags);
-  const Decision d = engine->verify(y.row(options.row), 1, {&record, 1}).at(0);
-  if (d == Decision::Tampered)
-    std::fprintf(stderr, "spheremask: WARNING: the record of '%s' fails its MAC: it was tampered with\n", options.id.c_str());
+  const Decision d = verify_stored(flags, store, options.id, y.row(options.row), y.cols(), templates);
   if (json) return print_json({{"id", options.id}, {"row", options.row}, {"decision", decision_name(d)}});
   std::printf("%s\n", decision_name(d));
 }

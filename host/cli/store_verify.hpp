@@ -4,6 +4,7 @@
 #include <string>
 
 #include "cli_common.hpp"
+#include "spheremask/store.hpp"
 
 namespace spheremask::cli {
 
@@ -15,6 +16,11 @@ struct StoreVerifyOptions {
 
 // Registers --store, --id and --row on the verify subcommand.
 std::shared_ptr<StoreVerifyOptions> add_store_verify_options(CLI::App& cmd);
+
+// The decision for one probe (dim floats) against the stored record of id: Error{Store} when the id is
+// absent, Error{Mismatch} when the probe's dimension is not the record's m. Warns on stderr when tampered.
+Decision verify_stored(const EngineFlags& flags, const Store& store, const std::string& id, const float* probe,
+                       size_t dim, const std::string& probe_name);
 
 // Prints "accept" / "reject" / "tampered" for probe row `row` of templates against the record of id
 // (JSON: {"id", "row", "decision"}).
