@@ -4,6 +4,7 @@
 #include <string>
 
 #include "cli_common.hpp"
+#include "frame_flags.hpp"
 
 namespace spheremask::cli {
 
@@ -16,9 +17,9 @@ struct StoreVerifyOptions {
 // Registers --store, --id and --row on the verify subcommand.
 std::shared_ptr<StoreVerifyOptions> add_store_verify_options(CLI::App& cmd);
 
-// Prints "accept" / "reject" / "tampered" for probe row `row` of templates against the record of id
-// (JSON: {"id", "row", "decision"}).
+// Prints "accept" / "reject" / "tampered" for probe `row` of templates against the record of id
+// (JSON: {"id", "row", "decision"}). With K frames per probe, probe `row` is rows row·K … row·K+K−1.
 void run_store_verify(const EngineFlags& flags, const StoreVerifyOptions& options, const std::string& templates,
-                      bool json);
+                      bool json, const FrameFlags& frames);
 
 }  // namespace spheremask::cli
