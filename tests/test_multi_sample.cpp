@@ -267,7 +267,7 @@ TEST_P(MultiSampleTest, AnyOfFramesAcceptsWhenOneFrameMatchesAndReleasesItsKey) 
   const auto direct = e->verify_and_derive(t.data(), 3, records, "ctx");
   EXPECT_EQ(keyed[0].key.bytes(), direct[0].key.bytes());
   EXPECT_EQ(keyed[2].key.bytes(), direct[2].key.bytes());
-  EXPECT_EQ(keyed[1].key.bytes(), std::array<uint8_t, 32>{});
+  EXPECT_EQ(keyed[1].key.bytes(), (std::array<uint8_t, 32>{}));
   // identify: the union of what the frames match. Probe 0 = {genuine 0, genuine 2}.
   std::vector<float> two(t.data(), t.data() + 128);
   two.insert(two.end(), t.data() + 256, t.data() + 384);
