@@ -102,8 +102,8 @@ TEST_F(CApiMultiSample, FramesMeanAnyOfAndBadFrameCounts) {
   uint8_t keys[2 * SM_KEY_BYTES];
   ASSERT_EQ(sm_verify_and_derive_frames(engine, frames.data(), 4, 2, SM_FRAMES_ANY_OF, records, "c", 1, d, keys),
             SM_OK) << sm_last_error();
-  uint8_t direct_d[1], direct_key[SM_KEY_BYTES];
-  ASSERT_EQ(sm_verify_and_derive(engine, t.data(), 1, records, "c", 1, direct_d, direct_key), SM_OK);
+  uint8_t direct_d[2], direct_key[2 * SM_KEY_BYTES];
+  ASSERT_EQ(sm_verify_and_derive(engine, t.data(), 2, records, "c", 1, direct_d, direct_key), SM_OK) << sm_last_error();
   EXPECT_EQ(std::memcmp(keys, direct_key, SM_KEY_BYTES), 0);
   EXPECT_EQ(std::vector<uint8_t>(keys + SM_KEY_BYTES, keys + 2 * SM_KEY_BYTES), std::vector<uint8_t>(SM_KEY_BYTES, 0));
   sm_wipe(keys, sizeof keys);
