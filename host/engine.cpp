@@ -11,6 +11,7 @@
 #include "crypto.hpp"
 #include "keyflow.hpp"
 #include "parallel.hpp"
+#include "record_pointers.hpp"
 #include "spheremask/error.hpp"
 #include "spheremask/expander.hpp"
 #include "template_prep.hpp"
@@ -305,19 +306,9 @@ std::vector<KeyedDecision> Engine::verify_common(const float* probes, size_t cou
   });
 }
 
-namespace {
-
-std::vector<const Record*> pointers_to(std::span<const Record> records) {
-  std::vector<const Record*> out(records.size());
-  for (size_t i = 0; i < records.size(); ++i) out[i] = &records[i];
-  return out;
-}
-
-}  // namespace
-
 std::vector<Decision> Engine::verify(const float* probes, size_t count, std::span<const Record> records) {
   for (size_t i = 0; i < records.size(); ++i) check_record(records[i], i);
-  const auto keyed = verify_common(probes, count, pointers_to(records), nullptr);
+  const auto keyed = verify_common(probes, count, internal::record_pointers(records), nullptr);
   std::vector<Decision> out(keyed.size());
   for (size_t i = 0; i < keyed.size(); ++i) out[i] = keyed[i].decision;
   return out;
@@ -326,7 +317,7 @@ std::vector<Decision> Engine::verify(const float* probes, size_t count, std::spa
 std::vector<KeyedDecision> Engine::verify_and_derive(const float* probes, size_t count, std::span<const Record> records,
                                                      std::string_view context) {
   for (size_t i = 0; i < records.size(); ++i) check_record(records[i], i);
-  return verify_common(probes, count, pointers_to(records), &context);
+  return verify_common(probes, count, internal::record_pointers(records), &context);
 }
 
 namespace {

@@ -165,6 +165,11 @@ TEST(MultiSampleCli, BadInputIsOneLineExitTwoAndNothingWritten) {
   expect_one_line_error(run_cli(dir, {"enroll", "--templates", dir.file("samples.npy"), "--out", dir.file("recs"),
                                       "--combine", "mean", "--backend", "cpu"}),
                         "--combine needs --ids");
+  for (const char* angle : {"0", "200", "-3"})
+    expect_one_line_error(run_cli(dir, {"enroll", "--templates", dir.file("samples.npy"), "--ids",
+                                        dir.file("samples.ids"), "--out", dir.file("recs"), "--combine", "mean",
+                                        "--outlier-deg", angle, "--backend", "cpu"}),
+                          "outlier angle must be in (0, 180] degrees");
   expect_one_line_error(run_cli(dir, {"enroll", "--templates", dir.file("samples.npy"), "--ids",
                                       dir.file("samples.ids"), "--out", dir.file("recs"), "--backend", "cpu"}),
                         "--ids with --out needs --combine mean");
@@ -194,6 +199,14 @@ TEST(MultiSampleCli, RecordDirectoryCombineAndFramesPerProbe) {
   expect_one_line_error(run_cli(dir, {"verify", "--records", dir.file("recs"), "--templates", dir.file("probes.npy"),
                                       "--backend", "cpu"}),
                         "6 probes but 3 records");
+  expect_one_line_error(run_cli(dir, {"verify", "--records", dir.file("recs"), "--templates", dir.file("probes.npy"),
+                                      "--frames-per-probe", "0", "--backend", "cpu"}),
+                        "--frames-per-probe must be at least 1");
+  // Any-of-2: probes whose frames are at 45° from the center pass one frame at a time too.
+  r = run_cli(dir, {"verify", "--records", dir.file("recs"), "--templates", dir.file("probes.npy"),
+                    "--frames-per-probe", "2", "--any-of-frames", "--json", "--backend", "cpu"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["total"], people);
   r = run_cli(dir, {"enroll", "--templates", dir.file("samples.npy"), "--ids", dir.file("samples.ids"), "--store",
                     dir.file("db.sqlite"), "--combine", "mean", "--backend", "cpu"});
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -1,6 +1,7 @@
 #include "combine_enroll.hpp"
 
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 
 #include "spheremask/error.hpp"
@@ -10,7 +11,7 @@ namespace spheremask::cli {
 
 CombineOptions CombineFlags::options() const {
   CombineOptions o;
-  if (outlier_deg != 0) o.outlier_deg = outlier_deg;
+  if (!std::isnan(outlier_deg)) o.outlier_deg = outlier_deg;  // the library refuses angles outside (0, 180]
   return o;
 }
 
@@ -23,8 +24,7 @@ std::shared_ptr<CombineFlags> add_combine_options(CLI::App& cmd) {
   cmd.add_option("--outlier-deg", o->outlier_deg,
                  "with --combine: drop a sample further than this angle (degrees) from the mean of its id's other "
                  "samples (ids with 3 or more samples)")
-      ->needs(combine)
-      ->check(CLI::Range(0.0, 180.0));
+      ->needs(combine);
   cmd.add_flag("--json", o->json, "summary as JSON on stdout (ids and row numbers of dropped samples)");
   return o;
 }

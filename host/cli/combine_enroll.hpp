@@ -1,6 +1,7 @@
 // Multi-sample enrollment in `spheremask enroll`: --combine mean makes the rows that share an id one
 // record (their normalized mean), --outlier-deg drops samples far from the rest of their id.
 #pragma once
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,7 +15,7 @@ namespace spheremask::cli {
 
 struct CombineFlags {
   std::string combine;  // "" = one record per row (repeated ids are an error), "mean" = one per id
-  double outlier_deg = 0;  // 0 = no outlier rejection
+  double outlier_deg = std::numeric_limits<double>::quiet_NaN();  // NaN = not given: no outlier rejection
   bool json = false;       // summary on stdout as JSON
   bool enabled() const { return !combine.empty(); }
   CombineOptions options() const;

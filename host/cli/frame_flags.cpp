@@ -7,8 +7,7 @@ namespace spheremask::cli {
 void FrameFlags::add_to(CLI::App& cmd) {
   cmd.add_option("--frames-per-probe", per_probe,
                  "K consecutive probe rows are the frames of one probe, verified as their normalized mean")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
+      ->capture_default_str();  // 0 is refused by probes_in: a one-line error, exit 2
   cmd.add_flag("--any-of-frames", any_of,
                "accept a probe when any of its K frames is accepted instead of their mean "
                "(multiplies the false accept rate by about K)");

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "spheremask/engine.hpp"
+#include "record_pointers.hpp"
 #include "spheremask/error.hpp"
 
 namespace spheremask {
@@ -39,11 +40,10 @@ std::vector<KeyedDecision> Engine::verify_frames_common(const float* frames, siz
   if (rows > 0 && frames == nullptr) throw Error(ErrorCode::InvalidArgument, "probes is null");
   for (size_t i = 0; i < records.size(); ++i) check_record(records[i], i);
   const uint32_t k = opt.per_probe;
+  if (k == 1) return verify_common(frames, rows, internal::record_pointers(records), context);
   if (opt.rule == FrameRule::Mean) {
     std::vector<float> mean = frame_means(frames, probes, params_.m, k);
-    std::vector<const Record*> ptrs(probes);
-    for (size_t i = 0; i < probes; ++i) ptrs[i] = &records[i];
-    auto out = verify_common(mean.data(), probes, ptrs, context);
+    auto out = verify_common(mean.data(), probes, internal::record_pointers(records), context);
     secure_zero(mean.data(), mean.size() * sizeof(float));
     return out;
   }
@@ -98,6 +98,7 @@ std::vector<std::vector<uint32_t>> identify_with_frames(const float* frames, siz
                                                         const FrameOptions& opt, const Identify& identify) {
   const size_t probes = probes_of(rows, opt);
   if (rows > 0 && frames == nullptr) throw Error(ErrorCode::InvalidArgument, "probes is null");
+  if (opt.per_probe == 1) return identify(frames, rows);
   if (opt.rule == FrameRule::AnyOf) return union_of_frames(identify(frames, rows), probes, opt.per_probe);
   std::vector<float> mean = frame_means(frames, probes, params.m, opt.per_probe);
   auto out = identify(mean.data(), probes);
