@@ -260,14 +260,7 @@ sm_status sm_identify(sm_engine* engine, const float* probes, size_t probe_count
     check_probes(engine, probes, probe_count);
     require(gallery, "gallery");
     const auto hits = engine->impl->identify(probes, probe_count, gallery->impl);
-    auto m = std::make_unique<sm_matches>();
-    m->offsets.reserve(hits.size() + 1);
-    m->offsets.push_back(0);
-    for (const auto& h : hits) {
-      m->indices.insert(m->indices.end(), h.begin(), h.end());
-      m->offsets.push_back(m->indices.size());
-    }
-    *out = m.release();
+    *out = capi::matches_of(hits).release();
   });
 }
 

@@ -83,4 +83,16 @@ inline void require(const void* p, const char* name) {
   if (p == nullptr) throw Error(ErrorCode::InvalidArgument, std::string(name) + " is null");
 }
 
+// Per-probe hit lists flattened into an sm_matches (offsets + indices).
+inline std::unique_ptr<sm_matches> matches_of(const std::vector<std::vector<uint32_t>>& hits) {
+  auto m = std::make_unique<sm_matches>();
+  m->offsets.reserve(hits.size() + 1);
+  m->offsets.push_back(0);
+  for (const auto& h : hits) {
+    m->indices.insert(m->indices.end(), h.begin(), h.end());
+    m->offsets.push_back(m->indices.size());
+  }
+  return m;
+}
+
 }  // namespace spheremask::capi

@@ -11,6 +11,7 @@
 #include "crypto.hpp"
 #include "keyflow.hpp"
 #include "parallel.hpp"
+#include "record_pointers.hpp"
 #include "spheremask/error.hpp"
 #include "spheremask/expander.hpp"
 #include "template_prep.hpp"
@@ -274,22 +275,20 @@ std::vector<KeyedDecision> Engine::verify_batches(const float* probes, size_t co
   return out;
 }
 
-std::vector<KeyedDecision> Engine::verify_common(const float* probes, size_t count, std::span<const Record> records,
+std::vector<KeyedDecision> Engine::verify_common(const float* probes, size_t count,
+                                                 const std::vector<const Record*>& records,
                                                  const std::string_view* context) {
   if (records.size() != count)
     throw Error(ErrorCode::InvalidArgument, std::to_string(count) + " probes but " + std::to_string(records.size()) +
                                                 " records (probe i is verified against record i)");
-  for (size_t i = 0; i < count; ++i) check_record(records[i], i);
-  std::vector<const Record*> record_ptrs(count);
-  for (size_t i = 0; i < count; ++i) record_ptrs[i] = &records[i];
   const uint32_t n = params_.n;
-  return verify_batches(probes, count, record_ptrs, context,
+  return verify_batches(probes, count, records, context,
                         [&](size_t start, size_t bs, const float* t, uint8_t* match, detail::Codeword* matched) {
     for (Dtype dtype : {Dtype::F32, Dtype::F16}) {  // one backend call per P storage type
       std::vector<internal::VerifyItem> items;
       std::vector<size_t> where;
       for (size_t i = 0; i < bs; ++i) {
-        const Record& r = records[start + i];
+        const Record& r = *records[start + i];
         if (r.dtype != dtype) continue;
         items.push_back({r.p.data(), t + i * n, r.salt.data(), r.verifier.data()});
         where.push_back(i);
@@ -308,7 +307,8 @@ std::vector<KeyedDecision> Engine::verify_common(const float* probes, size_t cou
 }
 
 std::vector<Decision> Engine::verify(const float* probes, size_t count, std::span<const Record> records) {
-  const auto keyed = verify_common(probes, count, records, nullptr);
+  for (size_t i = 0; i < records.size(); ++i) check_record(records[i], i);
+  const auto keyed = verify_common(probes, count, internal::record_pointers(records), nullptr);
   std::vector<Decision> out(keyed.size());
   for (size_t i = 0; i < keyed.size(); ++i) out[i] = keyed[i].decision;
   return out;
@@ -316,7 +316,8 @@ std::vector<Decision> Engine::verify(const float* probes, size_t count, std::spa
 
 std::vector<KeyedDecision> Engine::verify_and_derive(const float* probes, size_t count, std::span<const Record> records,
                                                      std::string_view context) {
-  return verify_common(probes, count, records, &context);
+  for (size_t i = 0; i < records.size(); ++i) check_record(records[i], i);
+  return verify_common(probes, count, internal::record_pointers(records), &context);
 }
 
 namespace {

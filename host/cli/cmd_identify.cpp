@@ -1,4 +1,5 @@
-// `spheremask identify`: 1:N. For every probe row, every id of the store whose record accepts it.
+// `spheremask identify`: 1:N. For every probe (a row, or K rows with --frames-per-probe K), every id of
+// the store whose record accepts it.
 // The gallery streams from the store in chunks, so it need not fit in memory.
 #include <algorithm>
 #include <cstdio>
@@ -6,6 +7,7 @@
 #include <vector>
 
 #include "cli_common.hpp"
+#include "frame_flags.hpp"
 #include "commands.hpp"
 #include "npy.hpp"
 #include "spheremask/error.hpp"
@@ -16,7 +18,7 @@ namespace spheremask::cli {
 
 void add_identify_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("identify", "1:N: for every probe, the ids of the store whose records accept it");
-  struct Opts { EngineFlags engine; std::string store, probes; size_t chunk_mib = 2048; bool json = false; };
+  struct Opts { EngineFlags engine; FrameFlags frames; std::string store, probes; size_t chunk_mib = 2048; bool json = false; };
   auto o = std::make_shared<Opts>();
   cmd->add_option("--store", o->store, "SQLite store (the gallery)")->required();
   cmd->add_option("--probes", o->probes, "float32 .npy, one probe template per row")->required();
@@ -25,11 +27,13 @@ void add_identify_command(CLI::App& app) {
   cmd->add_option("--expander", o->engine.expander, "template expander weights (.smte) the records were made with");
   cmd->add_option("--chunk-mib", o->chunk_mib, "gallery records held in memory at once, MiB")->capture_default_str();
   cmd->add_flag("--allow-weak", o->engine.allow_weak, "accept codes under 80 bits (testing only)");
+  o->frames.add_to(*cmd);
   cmd->add_flag("--json", o->json, "machine-readable output");
   cmd->callback([o] {
     const NpyMatrix y = NpyMatrix::open(o->probes);
+    const size_t probes = o->frames.probes_in(y.rows(), o->probes);
     const Store store = Store::open(o->store, StoreMode::ReadOnly);
-    std::vector<std::vector<std::string>> matches(y.rows());
+    std::vector<std::vector<std::string>> matches(probes);
     size_t compared = 0;
     for (const auto& [config, count] : store.configurations()) {
       if (config.m != y.cols()) {
@@ -39,7 +43,7 @@ void add_identify_command(CLI::App& app) {
       }
       auto engine = engine_for(config, o->engine);
       store.scan_gallery(config, std::max<size_t>(o->chunk_mib, 1) << 20, o->engine.allow_weak, [&](GalleryChunk& chunk) {
-        const auto hits = engine->identify(y.data(), y.rows(), chunk.records);
+        const auto hits = engine->identify_frames(y.data(), y.rows(), chunk.records, o->frames.options());
         for (size_t p = 0; p < hits.size(); ++p)
           for (uint32_t r : hits[p]) matches[p].push_back(chunk.ids[r]);
         compared += chunk.records.size();
@@ -52,7 +56,7 @@ void add_identify_command(CLI::App& app) {
     if (o->json) {
       nlohmann::json list = nlohmann::json::array();
       for (size_t p = 0; p < matches.size(); ++p) list.push_back({{"probe", p}, {"ids", matches[p]}});
-      return print_json({{"probes", y.rows()}, {"matches", list}});
+      return print_json({{"probes", probes}, {"matches", list}});
     }
     for (size_t p = 0; p < matches.size(); ++p) {
       std::printf("probe %zu:", p);

@@ -1,7 +1,9 @@
-// `spheremask verify`: probe row i against record i of a directory; prints counts only.
+// `spheremask verify`: probe i against record i of a directory (probe i = K consecutive rows with
+// --frames-per-probe K); prints counts only.
 #include <cstdio>
 
 #include "cli_common.hpp"
+#include "frame_flags.hpp"
 #include "commands.hpp"
 #include "npy.hpp"
 #include "spheremask/error.hpp"
@@ -11,28 +13,30 @@ namespace spheremask::cli {
 
 void add_verify_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("verify", "verify probe row i against record i");
-  struct Opts { EngineFlags engine; std::string templates, records; bool json = false; };
+  struct Opts { EngineFlags engine; FrameFlags frames; std::string templates, records; bool json = false; };
   auto o = std::make_shared<Opts>();
   o->engine.add_to(*cmd, false);
   cmd->add_option("--templates", o->templates, "float32 .npy of probes")->required();
   auto* records = cmd->add_option("--records", o->records, "directory of .smhd records");
   auto store = add_store_verify_options(*cmd);  // 1:1 against a store: --store --id [--row] (store_verify.cpp)
   records->excludes("--store");
+  o->frames.add_to(*cmd);
   cmd->add_flag("--json", o->json, "machine-readable output");
   cmd->callback([o, store] {
-    if (!store->store.empty()) return run_store_verify(o->engine, *store, o->templates, o->json);
+    if (!store->store.empty()) return run_store_verify(o->engine, *store, o->templates, o->json, o->frames);
     if (o->records.empty()) throw Error(ErrorCode::InvalidArgument, "verify needs --records DIR or --store DB");
     const NpyMatrix y = NpyMatrix::open(o->templates);
+    const size_t probes = o->frames.probes_in(y.rows(), o->templates);
     const auto records = load_record_dir(o->records, o->engine.allow_weak);
-    if (records.size() != y.rows())
-      throw Error(ErrorCode::InvalidArgument, std::to_string(y.rows()) + " probes but " +
+    if (records.size() != probes)
+      throw Error(ErrorCode::InvalidArgument, std::to_string(probes) + " probes but " +
                                                   std::to_string(records.size()) + " records in " + o->records);
     if (records.empty()) throw Error(ErrorCode::InvalidArgument, "no records in " + o->records);
     EngineFlags flags = o->engine;
     flags.n = records[0].n;
     flags.alpha = records[0].alpha;
     auto engine = flags.make(uint32_t(y.cols()));
-    const auto decisions = engine->verify(y.data(), y.rows(), records);
+    const auto decisions = engine->verify_frames(y.data(), y.rows(), records, o->frames.options());
     size_t accepted = 0, tampered = 0;
     for (auto d : decisions) {
       accepted += d == Decision::Accept;

@@ -13,10 +13,11 @@ namespace spheremask::cli {
 
 std::shared_ptr<StoreEnrollOptions> add_store_enroll_options(CLI::App& cmd) {
   auto o = std::make_shared<StoreEnrollOptions>();
-  auto* store = cmd.add_option("--store", o->store, "SQLite store to enroll into (created if absent; instead of --out)");
-  cmd.add_option("--ids", o->ids, "subject ids, one per line, line i naming template row i (with --store)")->needs(store);
+  cmd.add_option("--store", o->store, "SQLite store to enroll into (created if absent; instead of --out)");
+  cmd.add_option("--ids", o->ids,
+                 "subject ids, one per line, line i naming template row i (with --store; with --out needs --combine)");
   cmd.add_flag("--replace", o->replace, "re-enroll ids already in the store (default: skip them, so a rerun resumes)")
-      ->needs(store);
+      ->needs("--store");
   return o;
 }
 
@@ -57,14 +58,18 @@ void enroll_rows(Engine& engine, const NpyMatrix& x, const std::vector<std::stri
 }
 
 void run_store_enroll(const EngineFlags& flags, const StoreEnrollOptions& options, const std::string& templates,
-                      size_t batch, const std::string& seed_hex) {
+                      size_t batch, const std::string& seed_hex, const CombineFlags& combine) {
   if (options.ids.empty()) throw Error(ErrorCode::InvalidArgument, "--store needs --ids");
   // Every input check comes before any work: no engine, no store file yet.
   const NpyMatrix x = NpyMatrix::open(templates);
-  const std::vector<std::string> ids = read_id_file(options.ids);
+  const std::vector<std::string> ids = read_id_file(options.ids, combine.enabled());
   if (ids.size() != x.rows())
     throw Error(ErrorCode::InvalidArgument, templates + " has " + std::to_string(x.rows()) + " rows but " + options.ids +
                                                 " has " + std::to_string(ids.size()) + " ids");
+  const IdGroups groups = group_rows_by_id(ids);  // without --combine: one group per row, in row order
+  const CombineOptions combine_options = combine.options();
+  std::vector<std::vector<size_t>> dropped(groups.ids.size());
+  if (combine.enabled()) dropped = check_groups(x, groups, combine_options);
   EnrollOptions eo;
   if (!seed_hex.empty()) {
     eo.insecure_seed = parse_seed_hex(seed_hex);
@@ -74,20 +79,51 @@ void run_store_enroll(const EngineFlags& flags, const StoreEnrollOptions& option
   auto engine = flags.make(uint32_t(x.cols()));
   Store store = Store::open(options.store, StoreMode::Create);
 
-  std::vector<size_t> todo;  // rows to enroll, ascending
-  todo.reserve(ids.size());
-  for (size_t row = 0; row < ids.size(); ++row)
-    if (options.replace || !store.contains(ids[row])) todo.push_back(row);
-  const size_t skipped = ids.size() - todo.size();
+  std::vector<size_t> todo;  // groups to enroll, ascending
+  todo.reserve(groups.ids.size());
+  for (size_t g = 0; g < groups.ids.size(); ++g)
+    if (options.replace || !store.contains(groups.ids[g])) todo.push_back(g);
+  const size_t skipped = groups.ids.size() - todo.size();
   if (skipped)
     std::fprintf(stderr, "spheremask: %zu of %zu ids already in %s: skipped (--replace re-enrolls them)\n", skipped,
-                 ids.size(), options.store.c_str());
+                 groups.ids.size(), options.store.c_str());
+  const nlohmann::json dropped_json = report_dropped(groups, dropped, todo);
 
   Progress progress("enroll", todo.size(), skipped);
-  enroll_rows(*engine, x, ids, todo, store, batch, eo, options.replace, [&](size_t done) { progress.update(done); });
+  batch = std::max<size_t>(batch, 1);
+  size_t samples = 0;
+  std::vector<float> rows;
+  std::vector<uint32_t> sizes;
+  for (size_t begin = 0; begin < todo.size(); begin += batch) {
+    const size_t end = std::min(todo.size(), begin + batch);
+    std::vector<Record> records;
+    std::vector<std::string> batch_ids;
+    records.reserve(end - begin);
+    // Groups of a batch are contiguous except around skipped ids: one engine call per contiguous run;
+    // first_index = the group's index keeps deterministic mode resumable (a group of one row gives
+    // exactly the record enroll makes of that row).
+    for (size_t run = begin; run < end;) {
+      size_t run_end = run + 1;
+      while (run_end < end && todo[run_end] == todo[run_end - 1] + 1) ++run_end;
+      eo.first_index = todo[run];
+      gather_groups(x, groups, todo[run], todo[run_end - 1] + 1, rows, sizes);
+      auto part = engine->enroll_groups(rows.data(), sizes, eo, combine_options);
+      secure_zero(rows.data(), rows.size() * sizeof(float));
+      for (auto& r : part.records) {
+        samples += r.samples;
+        records.push_back(std::move(r));
+      }
+      run = run_end;
+    }
+    for (size_t k = begin; k < end; ++k) batch_ids.push_back(groups.ids[todo[k]]);
+    store.put(batch_ids, records, options.replace);  // one transaction: the whole batch or nothing
+    progress.update(end);
+  }
   progress.finish();
-  std::fprintf(stderr, "enrolled %zu templates on %s into %s (%zu skipped); the store holds %zu records\n", todo.size(),
-               engine->device_name().c_str(), options.store.c_str(), skipped, store.count());
+  std::fprintf(stderr, "enrolled %zu ids from %zu samples on %s into %s (%zu skipped); the store holds %zu records\n",
+               todo.size(), samples, engine->device_name().c_str(), options.store.c_str(), skipped, store.count());
+  if (combine.json)
+    print_json({{"enrolled", todo.size()}, {"samples", samples}, {"skipped", skipped}, {"dropped", dropped_json}});
 }
 
 }  // namespace spheremask::cli

@@ -10,6 +10,7 @@
 #include "cli_common.hpp"
 #include "npy.hpp"
 #include "spheremask/store.hpp"
+#include "combine_enroll.hpp"
 
 namespace spheremask::cli {
 
@@ -22,8 +23,6 @@ struct StoreEnrollOptions {
 // Registers --store, --ids and --replace on the enroll subcommand.
 std::shared_ptr<StoreEnrollOptions> add_store_enroll_options(CLI::App& cmd);
 
-// Enrolls every row of templates under ids[row], `batch` rows per transaction. Ids already in the
-// store are skipped unless replace. seed_hex non-empty = INSECURE deterministic mode (row index = template index).
 // Enrolls template rows[k] of x under ids[rows[k]] into store, `batch` rows per transaction (a crash
 // loses at most the batch in flight, never a committed one). rows ascending. In deterministic mode
 // (options.insecure_seed) a row's index is its template index, so the record does not depend on how
@@ -32,7 +31,12 @@ void enroll_rows(Engine& engine, const NpyMatrix& x, const std::vector<std::stri
                  Store& store, size_t batch, EnrollOptions options, bool replace,
                  const std::function<void(size_t)>& after_batch);
 
+// Enrolls every row of templates under ids[row], `batch` ids per transaction; with --combine mean the
+// rows of one id make one record (an id's rows need not be adjacent). Ids already in the store are
+// skipped unless replace, so a rerun resumes. seed_hex non-empty = INSECURE deterministic mode: the
+// template index of an id is its position among the distinct ids in order of first appearance (the
+// row index when ids do not repeat).
 void run_store_enroll(const EngineFlags& flags, const StoreEnrollOptions& options, const std::string& templates,
-                      size_t batch, const std::string& seed_hex);
+                      size_t batch, const std::string& seed_hex, const CombineFlags& combine);
 
 }  // namespace spheremask::cli

@@ -24,7 +24,7 @@ void check_id(const std::string& path, size_t line, const std::string& id) {
 
 }  // namespace
 
-std::vector<std::string> read_id_file(const std::string& path) {
+std::vector<std::string> read_id_file(const std::string& path, bool allow_repeats) {
   const std::string text = read_file(path);
   std::vector<std::string> ids;
   std::unordered_map<std::string, size_t> first_line;
@@ -36,14 +36,29 @@ std::vector<std::string> read_id_file(const std::string& path) {
     if (!id.empty() && id.back() == '\r') id.pop_back();
     check_id(path, line, id);
     const auto [it, fresh] = first_line.emplace(id, line);
-    if (!fresh)
+    if (!fresh && !allow_repeats)
       throw Error(ErrorCode::InvalidArgument, path + ":" + std::to_string(line) + ": duplicate id '" + id +
-                                                  "' (first on line " + std::to_string(it->second) + ")");
+                                                  "' (first on line " + std::to_string(it->second) +
+                                                  "); --combine mean enrolls the rows of one id as one record");
     ids.push_back(std::move(id));
     start = end + 1;
     ++line;
   }
   return ids;
+}
+
+IdGroups group_rows_by_id(const std::vector<std::string>& row_ids) {
+  IdGroups out;
+  std::unordered_map<std::string, size_t> group_of;
+  for (size_t row = 0; row < row_ids.size(); ++row) {
+    const auto [it, fresh] = group_of.emplace(row_ids[row], out.ids.size());
+    if (fresh) {
+      out.ids.push_back(row_ids[row]);
+      out.rows.emplace_back();
+    }
+    out.rows[it->second].push_back(row);
+  }
+  return out;
 }
 
 }  // namespace spheremask::cli

@@ -5,6 +5,7 @@
 
 #include "cli_common.hpp"
 #include "spheremask/store.hpp"
+#include "frame_flags.hpp"
 
 namespace spheremask::cli {
 
@@ -17,14 +18,15 @@ struct StoreVerifyOptions {
 // Registers --store, --id and --row on the verify subcommand.
 std::shared_ptr<StoreVerifyOptions> add_store_verify_options(CLI::App& cmd);
 
-// The decision for one probe (dim floats) against the stored record of id: Error{Store} when the id is
-// absent, Error{Mismatch} when the probe's dimension is not the record's m. Warns on stderr when tampered.
+// The decision for one probe (frames.per_probe consecutive rows of dim floats) against the stored record
+// of id: Error{Store} when the id is absent, Error{Mismatch} when the probe's dimension is not the
+// record's m. Warns on stderr when tampered.
 Decision verify_stored(const EngineFlags& flags, const Store& store, const std::string& id, const float* probe,
-                       size_t dim, const std::string& probe_name);
+                       size_t dim, const std::string& probe_name, const FrameFlags& frames = {});
 
-// Prints "accept" / "reject" / "tampered" for probe row `row` of templates against the record of id
-// (JSON: {"id", "row", "decision"}).
+// Prints "accept" / "reject" / "tampered" for probe `row` of templates against the record of id
+// (JSON: {"id", "row", "decision"}). With K frames per probe, probe `row` is rows row·K … row·K+K−1.
 void run_store_verify(const EngineFlags& flags, const StoreVerifyOptions& options, const std::string& templates,
-                      bool json);
+                      bool json, const FrameFlags& frames);
 
 }  // namespace spheremask::cli

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "spheremask/keys.hpp"
+#include "spheremask/multi_sample.hpp"
 #include "spheremask/params.hpp"
 #include "spheremask/record.hpp"
 
@@ -38,6 +39,7 @@ struct EnrollOptions {
   // For tests and benchmarks only.
   std::optional<std::array<uint8_t, 32>> insecure_seed;
   uint64_t first_index = 0;  // index of the first template of this call in the deterministic mode
+                             // (enroll_groups: of the first group; group g uses first_index + g)
 };
 
 enum class Decision : uint8_t { Reject = 0, Accept = 1, Tampered = 2 };
@@ -89,6 +91,12 @@ class SPHEREMASK_API Engine {
 
   // templates: count × m float32, row-major. Returns one record per row.
   std::vector<Record> enroll(const float* templates, size_t count, const EnrollOptions& options = {});
+  // Multi-sample enrollment: one record per group of consecutive rows (group g = the next group_sizes[g]
+  // rows, all of one identity), made from the group's normalized mean (combine_groups); record.samples =
+  // the samples used. A group of one row gives exactly enroll's record for that row. Deterministic mode:
+  // group g uses the index first_index + g.
+  GroupEnrollment enroll_groups(const float* templates, std::span<const uint32_t> group_sizes,
+                                const EnrollOptions& options = {}, const CombineOptions& combine = {});
   // Probe i against record i. Accept only when the decoded codeword's verifier and the MAC match.
   std::vector<Decision> verify(const float* probes, size_t count, std::span<const Record> records);
   // As verify, and releases HKDF(enc(c), "spheremask/v1/key" ‖ context) for accepted pairs.
@@ -98,6 +106,19 @@ class SPHEREMASK_API Engine {
   std::vector<std::vector<uint32_t>> identify(const float* probes, size_t count,
                                               std::span<const Record> gallery);
 
+  // Multi-frame probes: `rows` = records.size() × frames.per_probe rows; probe i is rows
+  // [i·k, (i+1)·k), claimed against record i. FrameRule::Mean verifies the frames' normalized mean;
+  // FrameRule::AnyOf accepts when any frame is accepted (about k times the FAR), reports Tampered when any
+  // frame matched a record whose MAC fails, and releases the key of an accepting frame.
+  std::vector<Decision> verify_frames(const float* frames, size_t rows, std::span<const Record> records,
+                                      const FrameOptions& frames_opt);
+  std::vector<KeyedDecision> verify_and_derive_frames(const float* frames, size_t rows, std::span<const Record> records,
+                                                      std::string_view context, const FrameOptions& frames_opt);
+  // 1:N with k frames per probe: rows / k probes (rows must be a multiple of k). AnyOf: the union of the
+  // records accepting any frame.
+  std::vector<std::vector<uint32_t>> identify_frames(const float* frames, size_t rows, std::span<const Record> gallery,
+                                                     const FrameOptions& frames_opt);
+
   // Places the records (all of this engine's configuration and one dtype) on the backend's device.
   std::unique_ptr<Gallery> load_gallery(std::vector<Record> records);
   // 1:N against a resident gallery: same result as identify(probes, count, records).
@@ -105,6 +126,8 @@ class SPHEREMASK_API Engine {
   // Probe i against gallery record index[i] (P read from the resident copy).
   std::vector<Decision> verify(const float* probes, size_t count, const Gallery& gallery,
                                std::span<const uint32_t> index);
+  std::vector<std::vector<uint32_t>> identify_frames(const float* frames, size_t rows, const Gallery& gallery,
+                                                     const FrameOptions& frames_opt);
 
   // Normalized (and expanded, and application-bound) code-space vectors: count × n.
   std::vector<float> prepare(const float* templates, size_t count) const;
@@ -114,8 +137,11 @@ class SPHEREMASK_API Engine {
  private:
   void check_record(const Record& r, size_t index) const;
   void check_gallery(const Gallery& g) const;
-  std::vector<KeyedDecision> verify_common(const float* probes, size_t count, std::span<const Record> records,
+  // Probe i against *records[i].
+  std::vector<KeyedDecision> verify_common(const float* probes, size_t count, const std::vector<const Record*>& records,
                                            const std::string_view* context);
+  std::vector<KeyedDecision> verify_frames_common(const float* frames, size_t rows, std::span<const Record> records,
+                                                  const std::string_view* context, const FrameOptions& frames_opt);
   // Decodes batch [start, start+bs) of prepared probes t: match flags and matched codewords.
   using BatchDecoder = std::function<void(size_t start, size_t bs, const float* t, uint8_t* match,
                                           detail::Codeword* matched)>;

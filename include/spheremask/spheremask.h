@@ -179,6 +179,42 @@ SPHEREMASK_API size_t sm_matches_probe_count(const sm_matches* matches);
 SPHEREMASK_API const size_t* sm_matches_offsets(const sm_matches* matches);
 SPHEREMASK_API const uint32_t* sm_matches_indices(const sm_matches* matches);
 
+/* ---- multi-sample enrollment and multi-frame probes ------------------------------------------ */
+
+/* Multi-sample enrollment. templates: rows x m floats, rows = the sum of group_sizes; group g is the
+ * next group_sizes[g] (>= 1) rows, all of one identity. Appends one record per group, made from the
+ * normalized mean of its rows (a group of one row gives exactly sm_enroll's record). outlier_deg: 0 =
+ * use every sample; otherwise in (0, 180]: drop a sample further than this angle from the mean of its
+ * group's other samples (groups of 3 or more), and re-average. dropped: NULL, or one byte per template
+ * row, set to 1 where the row was dropped and 0 elsewhere. On failure nothing is appended; a NaN or
+ * zero row, an empty group or a group that rejection empties is SM_ERR_INVALID_ARGUMENT naming it. */
+SPHEREMASK_API sm_status sm_enroll_combined(sm_engine* engine, const float* templates, const uint32_t* group_sizes,
+                                            size_t groups, double outlier_deg, sm_records* out, uint8_t* dropped);
+/* Templates averaged into record `index` (1 for a single-template record; 0 when the index is out of
+ * range). A v1 record keeps no count: it parses as 1. */
+SPHEREMASK_API uint32_t sm_records_samples(const sm_records* records, size_t index);
+
+/* How the frames of one probe make one claim. ANY_OF accepts when any frame is accepted: it
+ * multiplies the false accept rate by about frames_per_probe. */
+typedef enum sm_frame_rule { SM_FRAMES_MEAN = 0, SM_FRAMES_ANY_OF = 1 } sm_frame_rule;
+
+/* Multi-frame probes: frames holds frame_rows x m floats, probe i = rows [i*k, (i+1)*k) with
+ * k = frames_per_probe >= 1, which must divide frame_rows. Probe i against record i (records holds
+ * frame_rows / k records); decisions: one per probe. MEAN verifies the normalized mean of the frames. */
+SPHEREMASK_API sm_status sm_verify_frames(sm_engine* engine, const float* frames, size_t frame_rows,
+                                          uint32_t frames_per_probe, sm_frame_rule rule, const sm_records* records,
+                                          uint8_t* decisions);
+/* As sm_verify_frames, writing the key of each accepted probe as sm_verify_and_derive does (keys holds
+ * (frame_rows / k) * SM_KEY_BYTES bytes; wipe it with sm_wipe). */
+SPHEREMASK_API sm_status sm_verify_and_derive_frames(sm_engine* engine, const float* frames, size_t frame_rows,
+                                                     uint32_t frames_per_probe, sm_frame_rule rule,
+                                                     const sm_records* records, const void* context,
+                                                     size_t context_len, uint8_t* decisions, uint8_t* keys);
+/* 1:N with frame_rows / k probes; ANY_OF: the records accepting any frame of the probe. */
+SPHEREMASK_API sm_status sm_identify_frames(sm_engine* engine, const float* frames, size_t frame_rows,
+                                            uint32_t frames_per_probe, sm_frame_rule rule, const sm_records* gallery,
+                                            sm_matches** out);
+
 /* ---- embedded record store (SQLite, records keyed by subject id) ------------------------------ */
 
 /* Like an engine, a store handle must not be used by two threads at once; open one per thread. */

@@ -4,6 +4,7 @@
 #include "spheremask/error.hpp"
 #include "spheremask/expander.hpp"
 #include "spheremask/keys.hpp"
+#include "spheremask/multi_sample.hpp"
 #include "spheremask/params.hpp"
 #include "spheremask/record.hpp"
 #include "spheremask/store.hpp"

@@ -3,6 +3,8 @@
 #include <pybind11/stl.h>
 #include <pybind11/stl/filesystem.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "spheremask/error.hpp"
@@ -25,6 +27,28 @@ std::string bytes_of(const py::object& o, const char* what) {
   if (py::isinstance<py::bytearray>(o) || py::isinstance<py::memoryview>(o))
     return py::bytes(o).cast<std::string>();
   throw Error(ErrorCode::InvalidArgument, std::string(what) + " must be bytes or str");
+}
+
+FrameOptions frames_of(uint32_t per_probe, bool any_of) {
+  FrameOptions o;
+  o.per_probe = per_probe;
+  o.rule = any_of ? FrameRule::AnyOf : FrameRule::Mean;
+  return o;
+}
+
+std::optional<std::array<uint8_t, 32>> seed_of(const std::optional<py::bytes>& insecure_seed) {
+  if (!insecure_seed) return std::nullopt;
+  const std::string s = *insecure_seed;
+  if (s.size() != 32) throw Error(ErrorCode::InvalidArgument, "insecure_seed must be 32 bytes");
+  std::array<uint8_t, 32> seed;
+  std::memcpy(seed.data(), s.data(), 32);
+  return seed;
+}
+
+py::list bytes_list(const std::vector<std::vector<uint8_t>>& records) {
+  py::list out;
+  for (const auto& b : records) out.append(py::bytes(reinterpret_cast<const char*>(b.data()), b.size()));
+  return out;
 }
 
 }  // namespace
@@ -86,12 +110,7 @@ std::vector<Record> PyEngine::parse_records(const py::sequence& records) const {
 py::list PyEngine::enroll(const FloatRows& templates, const std::optional<py::bytes>& insecure_seed) {
   const size_t k = rows_of(templates, "templates");
   EnrollOptions options;
-  if (insecure_seed) {
-    const std::string s = *insecure_seed;
-    if (s.size() != 32) throw Error(ErrorCode::InvalidArgument, "insecure_seed must be 32 bytes");
-    options.insecure_seed.emplace();
-    std::memcpy(options.insecure_seed->data(), s.data(), 32);
-  }
+  options.insecure_seed = seed_of(insecure_seed);
   std::vector<std::vector<uint8_t>> bytes(k);
   {
     py::gil_scoped_release nogil;
@@ -99,34 +118,76 @@ py::list PyEngine::enroll(const FloatRows& templates, const std::optional<py::by
     const auto records = engine_->enroll(templates.data(), k, options);
     for (size_t i = 0; i < k; ++i) bytes[i] = records[i].serialize();
   }
-  py::list out;
-  for (const auto& b : bytes) out.append(py::bytes(reinterpret_cast<const char*>(b.data()), b.size()));
-  return out;
+  return bytes_list(bytes);
 }
 
-py::array_t<uint8_t> PyEngine::verify_decisions(const FloatRows& templates, const py::sequence& records) {
+py::tuple PyEngine::enroll_mean(const py::sequence& samples, std::optional<double> outlier_deg,
+                                const std::optional<py::bytes>& insecure_seed) {
+  // Person g's samples: a (k, m) array (or one template of shape (m,)); all concatenated for one call.
+  std::vector<float> rows;
+  std::vector<uint32_t> sizes;
+  std::vector<size_t> first_row;
+  for (size_t g = 0; g < samples.size(); ++g) {
+    FloatRows a = py::cast<FloatRows>(samples[g]);
+    if (a.ndim() == 1) a = py::cast<FloatRows>(py::array(a).reshape({py::ssize_t(1), a.shape(0)}));
+    if (a.ndim() != 2 || size_t(a.shape(1)) != params().m)
+      throw Error(ErrorCode::InvalidArgument, "samples[" + std::to_string(g) + "] must have shape (k, " +
+                                                  std::to_string(params().m) + "), got " +
+                                                  (a.ndim() == 2 ? "(" + std::to_string(a.shape(0)) + ", " +
+                                                                       std::to_string(a.shape(1)) + ")"
+                                                                 : std::to_string(a.ndim()) + " dimensions"));
+    first_row.push_back(sizes.empty() ? 0 : first_row.back() + sizes.back());
+    sizes.push_back(uint32_t(std::min<size_t>(a.shape(0), UINT32_MAX)));
+    rows.insert(rows.end(), a.data(), a.data() + a.size());
+  }
+  EnrollOptions options;
+  options.insecure_seed = seed_of(insecure_seed);
+  CombineOptions combine;
+  combine.outlier_deg = outlier_deg;
+  std::vector<std::vector<uint8_t>> bytes(sizes.size());
+  GroupEnrollment made;
+  {
+    py::gil_scoped_release nogil;
+    std::lock_guard lock(mutex_);
+    made = engine_->enroll_groups(rows.data(), sizes, options, combine);
+    for (size_t g = 0; g < sizes.size(); ++g) bytes[g] = made.records[g].serialize();
+    secure_zero(rows.data(), rows.size() * sizeof(float));
+  }
+  py::list dropped;  // indices within each person's array
+  for (size_t g = 0; g < sizes.size(); ++g) {
+    py::list d;
+    for (size_t r : made.dropped[g]) d.append(r - first_row[g]);
+    dropped.append(d);
+  }
+  return py::make_tuple(bytes_list(bytes), dropped);
+}
+
+py::array_t<uint8_t> PyEngine::verify_decisions(const FloatRows& templates, const py::sequence& records,
+                                                uint32_t frames_per_probe, bool any_of) {
   const size_t k = rows_of(templates, "templates");
   std::vector<Record> parsed = parse_records(records);
   std::vector<Decision> decisions;
   {
     py::gil_scoped_release nogil;
     std::lock_guard lock(mutex_);
-    decisions = engine_->verify(templates.data(), k, parsed);
+    decisions = engine_->verify_frames(templates.data(), k, parsed, frames_of(frames_per_probe, any_of));
   }
-  py::array_t<uint8_t> out(static_cast<py::ssize_t>(k));
-  for (size_t i = 0; i < k; ++i) out.mutable_data()[i] = static_cast<uint8_t>(decisions[i]);
+  py::array_t<uint8_t> out(static_cast<py::ssize_t>(decisions.size()));
+  for (size_t i = 0; i < decisions.size(); ++i) out.mutable_data()[i] = static_cast<uint8_t>(decisions[i]);
   return out;
 }
 
-py::array_t<bool> PyEngine::verify(const FloatRows& templates, const py::sequence& records) {
-  const auto codes = verify_decisions(templates, records);
+py::array_t<bool> PyEngine::verify(const FloatRows& templates, const py::sequence& records, uint32_t frames_per_probe,
+                                   bool any_of) {
+  const auto codes = verify_decisions(templates, records, frames_per_probe, any_of);
   py::array_t<bool> out(static_cast<py::ssize_t>(codes.size()));
   for (py::ssize_t i = 0; i < codes.size(); ++i)
     out.mutable_data()[i] = codes.data()[i] == static_cast<uint8_t>(Decision::Accept);
   return out;
 }
 
-py::list PyEngine::derive_keys(const FloatRows& templates, const py::sequence& records, const py::object& context) {
+py::list PyEngine::derive_keys(const FloatRows& templates, const py::sequence& records, const py::object& context,
+                               uint32_t frames_per_probe, bool any_of) {
   const size_t k = rows_of(templates, "templates");
   const std::string ctx = bytes_of(context, "context");
   std::vector<Record> parsed = parse_records(records);
@@ -134,7 +195,7 @@ py::list PyEngine::derive_keys(const FloatRows& templates, const py::sequence& r
   {
     py::gil_scoped_release nogil;
     std::lock_guard lock(mutex_);
-    keyed = engine_->verify_and_derive(templates.data(), k, parsed, ctx);
+    keyed = engine_->verify_and_derive_frames(templates.data(), k, parsed, ctx, frames_of(frames_per_probe, any_of));
   }
   py::list out;
   for (const auto& kd : keyed) {
@@ -146,14 +207,15 @@ py::list PyEngine::derive_keys(const FloatRows& templates, const py::sequence& r
   return out;  // the SecretKeys in `keyed` wipe themselves; Python bytes cannot be wiped
 }
 
-py::list PyEngine::identify(const FloatRows& probes, const py::sequence& gallery) {
+py::list PyEngine::identify(const FloatRows& probes, const py::sequence& gallery, uint32_t frames_per_probe,
+                            bool any_of) {
   const size_t k = rows_of(probes, "probes");
   std::vector<Record> parsed = parse_records(gallery);
   std::vector<std::vector<uint32_t>> hits;
   {
     py::gil_scoped_release nogil;
     std::lock_guard lock(mutex_);
-    hits = engine_->identify(probes.data(), k, parsed);
+    hits = engine_->identify_frames(probes.data(), k, parsed, frames_of(frames_per_probe, any_of));
   }
   py::list out;
   for (const auto& h : hits) out.append(py::cast(h));
@@ -179,15 +241,29 @@ An Engine may be shared by threads: calls on one engine run one at a time, witho
       .def("enroll", &PyEngine::enroll, py::arg("templates"), py::arg("insecure_seed") = py::none(),
            "Enroll each row; returns one serialized record (bytes) per row. insecure_seed (32 bytes) "
            "derives every secret from the seed: INSECURE, tests and benchmarks only.")
-      .def("verify", &PyEngine::verify, py::arg("templates"), py::arg("records"),
-           "Row i against records[i]; numpy bool array, True = accepted (a tampered record is False).")
+      .def("enroll_mean", &PyEngine::enroll_mean, py::arg("samples"), py::arg("outlier_deg") = py::none(),
+           py::arg("insecure_seed") = py::none(),
+           "Multi-sample enrollment: samples is a list with one (k, m) array per person (k >= 1 images of "
+           "that person); each person gets one record made from the normalized mean of its rows. "
+           "outlier_deg drops a sample further than that angle from the mean of the person's other "
+           "samples (persons with 3 or more). Returns (records, dropped): dropped[g] lists the rows of "
+           "samples[g] that were left out. In insecure_seed mode person g uses template index g.")
+      .def("verify", &PyEngine::verify, py::arg("templates"), py::arg("records"), py::arg("frames_per_probe") = 1,
+           py::arg("any_of") = false,
+           "Row i against records[i]; numpy bool array, True = accepted (a tampered record is False). "
+           "frames_per_probe=K: rows [i*K, (i+1)*K) are the frames of probe i, verified as their "
+           "normalized mean; any_of=True accepts when any frame is (about K times the false accept rate).")
       .def("verify_decisions", &PyEngine::verify_decisions, py::arg("templates"), py::arg("records"),
+           py::arg("frames_per_probe") = 1, py::arg("any_of") = false,
            "As verify, with the codes REJECT, ACCEPT, TAMPERED (numpy uint8 array).")
       .def("derive_keys", &PyEngine::derive_keys, py::arg("templates"), py::arg("records"), py::arg("context"),
-           "As verify; returns the 32-byte key bound to context (bytes or str) for each accepted row, "
+           py::arg("frames_per_probe") = 1, py::arg("any_of") = false,
+           "As verify; returns the 32-byte key bound to context (bytes or str) for each accepted probe, "
            "None otherwise. Keys are secrets: do not log or persist them.")
-      .def("identify", &PyEngine::identify, py::arg("probes"), py::arg("gallery"),
-           "1:N: for each probe row, the ascending indices of the gallery records that accept it.")
+      .def("identify", &PyEngine::identify, py::arg("probes"), py::arg("gallery"), py::arg("frames_per_probe") = 1,
+           py::arg("any_of") = false,
+           "1:N: for each probe (a row, or frames_per_probe rows), the ascending indices of the gallery "
+           "records that accept it.")
       .def_property_readonly("m", [](const PyEngine& e) { return e.params().m; })
       .def_property_readonly("n", [](const PyEngine& e) { return e.params().n; })
       .def_property_readonly("alpha", [](const PyEngine& e) { return e.params().alpha; })

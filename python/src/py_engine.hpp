@@ -23,10 +23,17 @@ class PyEngine {
            int threads, std::optional<std::filesystem::path> expander, bool allow_weak);
 
   py::list enroll(const FloatRows& templates, const std::optional<py::bytes>& insecure_seed);
-  py::array_t<uint8_t> verify_decisions(const FloatRows& templates, const py::sequence& records);
-  py::array_t<bool> verify(const FloatRows& templates, const py::sequence& records);
-  py::list derive_keys(const FloatRows& templates, const py::sequence& records, const py::object& context);
-  py::list identify(const FloatRows& probes, const py::sequence& gallery);
+  // Multi-sample enrollment: one record per array of samples (k × m); returns (records, dropped).
+  py::tuple enroll_mean(const py::sequence& samples, std::optional<double> outlier_deg,
+                        const std::optional<py::bytes>& insecure_seed);
+  // frames_per_probe consecutive rows make one probe (their normalized mean, or any_of the frames).
+  py::array_t<uint8_t> verify_decisions(const FloatRows& templates, const py::sequence& records,
+                                        uint32_t frames_per_probe, bool any_of);
+  py::array_t<bool> verify(const FloatRows& templates, const py::sequence& records, uint32_t frames_per_probe,
+                           bool any_of);
+  py::list derive_keys(const FloatRows& templates, const py::sequence& records, const py::object& context,
+                       uint32_t frames_per_probe, bool any_of);
+  py::list identify(const FloatRows& probes, const py::sequence& gallery, uint32_t frames_per_probe, bool any_of);
 
   const Params& params() const { return engine_->params(); }
   std::string backend_name() const;

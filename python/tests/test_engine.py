@@ -91,3 +91,43 @@ def test_f16_records_verify(rng):
     records = e.enroll(t)
     assert len(records[0]) == 132 + M * M * 2 + 64
     assert e.verify(t, records).tolist() == [True, True]
+
+
+def test_enroll_mean_one_record_per_person_and_dropped_rows(engine, rng):
+    centers = unit_rows(rng, 2)
+    person0 = nearby(rng, np.repeat(centers[:1], 3, axis=0), 25.0)
+    person1 = nearby(rng, np.repeat(centers[1:], 4, axis=0), 25.0)
+    person1[2] = unit_rows(rng, 1)[0]  # a stranger among person 1's samples
+    records, dropped = engine.enroll_mean([person0, person1], outlier_deg=60.0)
+    assert len(records) == 2 and dropped == [[], [2]]
+    assert engine.verify(centers, records).tolist() == [True, True]
+    # One sample per person is plain enrollment, bit for bit (deterministic mode).
+    seed = bytes(range(32))
+    t = unit_rows(rng, 2)
+    assert engine.enroll_mean([t[0], t[1:]], insecure_seed=seed)[0] == engine.enroll(t, insecure_seed=seed)
+
+
+def test_enroll_mean_rejects_bad_samples(engine, rng):
+    with pytest.raises(spheremask.InvalidArgumentError, match=r"samples\[1\] must have shape"):
+        engine.enroll_mean([unit_rows(rng, 2), unit_rows(rng, 2, M + 1)])
+    with pytest.raises(spheremask.InvalidArgumentError, match="group 1 has no samples"):
+        engine.enroll_mean([unit_rows(rng, 2), np.zeros((0, M), np.float32)])
+    bad = unit_rows(rng, 3)
+    bad[2, 5] = np.nan
+    with pytest.raises(spheremask.InvalidArgumentError, match="row 2"):
+        engine.enroll_mean([bad])
+
+
+def test_frames_per_probe_mean_and_any_of(engine, rng):
+    t = unit_rows(rng, 2)
+    records = engine.enroll(t)
+    strangers = unit_rows(rng, 3)
+    frames = np.vstack([strangers[0], t[0], strangers[1], strangers[2]])
+    assert engine.verify(frames, records, frames_per_probe=2, any_of=True).tolist() == [True, False]
+    keys = engine.derive_keys(frames, records, "ctx", frames_per_probe=2, any_of=True)
+    assert keys[0] == engine.derive_keys(t[:1], records[:1], "ctx")[0] and keys[1] is None
+    doubled = np.repeat(t, 2, axis=0)  # the mean of two copies is the template
+    assert engine.verify(doubled, records, frames_per_probe=2).tolist() == [True, True]
+    assert engine.identify(doubled, records, frames_per_probe=2) == [[0], [1]]
+    with pytest.raises(spheremask.InvalidArgumentError, match="not a multiple of 3"):
+        engine.verify(frames, records, frames_per_probe=3)
