@@ -33,7 +33,8 @@ struct PlraResult {
   size_t opened_count = 0;
   std::vector<float> code_vector;  // unit, n: the person's recovered code-space template (empty if not linked)
   uint64_t trials = 0;             // regressions solved
-  double seconds = 0;
+  double seconds = 0;               // wall clock
+  double cpu_seconds = 0;           // CPU time of the process (the shared build machines are oversubscribed)
   uint32_t rows = 0;
   std::vector<uint32_t> rows_per_record;
   double log2_expected_trials = 0;  // the formula's log2(1 / P_k) for this split (P_f = 1)
@@ -56,7 +57,8 @@ std::vector<uint32_t> plra_split_rows(uint32_t rows, size_t records);
 // 14° → 551, 19° → 591, 26° → 671, 30° → 771, 36° → 911; artifact svd.ipynb), linear in the angle
 // between them and scaled by n / 512; never fewer than n − 1.
 uint32_t plra_rows_for_noise(uint32_t n, double noise_deg);
-// Median seconds of one regression (Gram matrix and its least eigenvector) at this size, measured here.
+// Median CPU seconds of one regression (Gram matrix and its least eigenvector, one BLAS thread) at this size,
+// measured here.
 double plra_time_solve(uint32_t n, uint32_t rows, int repeats = 3);
 
 }  // namespace spheremask::attack
