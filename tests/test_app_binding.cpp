@@ -218,5 +218,46 @@ TEST(AppBindingCli, UnreadableOrIllFormedKeyFilesExitTwoWithOneLine) {
   }
 }
 
+TEST(AppBindingCli, IdentifyAndOpenUseTheKey) {
+  CliFixture f;
+  const auto t = testing::random_unit_rows(2, kN, 9);
+  write_npy_f32(f.dir.file("plain.npy"), t.data(), 2, kN);
+  testing::write_text(f.dir.file("ids.txt"), "ann\nben\n");
+  const std::string key = f.dir.file("a.hex"), plain = f.dir.file("plain.npy");
+  auto r = f.run({"enroll", "--templates", plain, "--ids", f.dir.file("ids.txt"), "--store", f.dir.file("db.sqlite"),
+                  "--alpha", "16", "--backend", "cpu", "--app-key-file", key});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<std::string> identify = {"identify", "--store", f.dir.file("db.sqlite"), "--probes", plain,
+                                             "--backend", "cpu", "--json"};
+  auto with_key = identify;
+  with_key.insert(with_key.end(), {"--app-key-file", key});
+  r = f.run(with_key);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["matches"][0]["ids"], nlohmann::json::array({"ann"}));
+  EXPECT_EQ(j["matches"][1]["ids"], nlohmann::json::array({"ben"}));
+  r = f.run(identify);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  expect_one_error_line(r.err);
+  EXPECT_NE(r.err.find("application key"), std::string::npos) << r.err;
+
+  testing::write_text(f.dir.file("diary.txt"), "dear diary");
+  r = f.run({"seal", "--template", plain, "--in", f.dir.file("diary.txt"), "--out", f.dir.file("d.smsf"), "--alpha", "16",
+             "--backend", "cpu", "--app-key-file", key});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<std::string> open = {"open", "--template", plain, "--in", f.dir.file("d.smsf"), "--out",
+                                         f.dir.file("d.out"), "--backend", "cpu"};
+  r = f.run(open);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  expect_one_error_line(r.err);
+  EXPECT_NE(r.err.find("application key"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(f.dir.file("d.out")));
+  auto open_key = open;
+  open_key.insert(open_key.end(), {"--app-key-file", key});
+  r = f.run(open_key);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(testing::read_text(f.dir.file("d.out")), "dear diary");
+}
+
 }  // namespace
 }  // namespace spheremask
