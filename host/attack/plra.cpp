@@ -241,6 +241,7 @@ PlraResult plra_attack(std::span<const Record> records, const PlraOptions& optio
   for (auto& c : codewords) c.wipe();
   secure_zero(x.data(), x.size() * sizeof(double));
   secure_zero(xf.data(), xf.size() * sizeof(float));
+  secure_zero(y.data(), y.size() * sizeof(float));  // P_j·x: the decoded codewords are in there
   return res;
 }
 

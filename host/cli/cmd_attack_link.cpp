@@ -41,7 +41,8 @@ const char* kFormula =
     "record j; E[time] = t_solve(n, rows) * E[regressions] (Zhu & Wang, PoPETs 2025(4), expected attack time of "
     "the Section 5 experiments, Tables 1 and 3; P_f = 1 here, a lower bound: the paper measures P_f < 1 with noise)";
 
-// Expected regressions for `rows` rows over `records` records (capped for a progress bar's total).
+// log2 of the expected regressions for `rows` rows over `records` records; an error when a record would have
+// to give more rows than it has outside its support.
 double log2_trials_for(uint32_t n, uint32_t alpha, size_t records, uint32_t rows) {
   const double r = attack::plra_log2_trials(n, alpha, attack::plra_split_rows(rows, records));
   if (!std::isfinite(r))
@@ -50,6 +51,7 @@ double log2_trials_for(uint32_t n, uint32_t alpha, size_t records, uint32_t rows
   return r;
 }
 
+// A progress bar's total: the expected regressions, capped.
 size_t bar_total(double log2_trials) { return size_t(std::exp2(std::min(log2_trials, 40.0))) + 1; }
 
 nlohmann::json estimate(uint32_t n, uint32_t alpha, size_t records, uint32_t rows) {
