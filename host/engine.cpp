@@ -56,6 +56,7 @@ Engine::Engine(const Params& params, std::unique_ptr<BackendImpl> backend, const
 }
 
 Engine::~Engine() {
+  if (params_.app_key) secure_zero(params_.app_key->data(), params_.app_key->size());
   if (!app_transform_.empty()) secure_zero(app_transform_.data(), app_transform_.size() * sizeof(float));
 }
 
@@ -82,6 +83,14 @@ struct EnrollSecrets {
 }  // namespace
 
 std::vector<Record> Engine::enroll(const float* templates, size_t count, const EnrollOptions& options) {
+  // Refused here rather than in validate(): engines without a key must still verify the records
+  // already made this way.
+  if (params_.expander && !params_.app_key && !params_.allow_weak)
+    throw Error(ErrorCode::WeakParameters,
+                "enrolling through a template expander without an application key is refused: such records fall to "
+                "structural inversion (`spheremask attack invert`) in seconds; set an application key "
+                "(CLI --app-key-file, Python app_key=, C sm_params_set_app_key), or allow_weak / --allow-weak to accept "
+                "the risk");
   if (count > 0 && templates == nullptr) throw Error(ErrorCode::InvalidArgument, "templates is null");
   const uint32_t n = params_.n;
   std::vector<Record> records(count);

@@ -22,8 +22,9 @@ void EngineFlags::add_to(CLI::App& cmd, bool with_dtype) {
   cmd.add_option("--backend", backend, "cpu, cuda or auto")->check(CLI::IsMember({"cpu", "cuda", "auto"}))->capture_default_str();
   cmd.add_option("--threads", threads, "CPU threads (0 = all cores)");
   cmd.add_option("--expander", expander, "template expander weights (.smte)");
-  cmd.add_flag("--allow-weak", allow_weak, "accept codes under 80 bits (testing only)");
-  cmd.add_option("--app-key-file", app_key_file, "application key: 32 raw bytes or 64 hex digits (DESIGN §3)");
+  cmd.add_flag("--allow-weak", allow_weak, "accept codes under 80 bits and expander enrollment without --app-key-file (testing only)");
+  cmd.add_option("--app-key-file", app_key_file,
+                 "application key the records are bound to: a file of 32 raw bytes or 64 hex digits (DESIGN §3)");
 }
 
 std::unique_ptr<Engine> EngineFlags::make(uint32_t m) const {

@@ -28,6 +28,7 @@ void add_identify_command(CLI::App& app) {
   cmd->add_option("--chunk-mib", o->chunk_mib, "gallery records held in memory at once, MiB")->capture_default_str();
   cmd->add_flag("--allow-weak", o->engine.allow_weak, "accept codes under 80 bits (testing only)");
   o->frames.add_to(*cmd);
+  cmd->add_option("--app-key-file", o->engine.app_key_file, "application key the records are bound to (32 raw bytes or 64 hex digits)");
   cmd->add_flag("--json", o->json, "machine-readable output");
   cmd->callback([o] {
     const NpyMatrix y = NpyMatrix::open(o->probes);

@@ -55,6 +55,7 @@ void add_seal_commands(CLI::App& app) {
   open_cmd->add_option("--backend", o->engine.backend, "cpu, cuda or auto")->capture_default_str();
   open_cmd->add_option("--expander", o->engine.expander, "template expander the file was sealed with");
   open_cmd->add_flag("--allow-weak", o->engine.allow_weak, "accept codes under 80 bits (testing only)");
+  open_cmd->add_option("--app-key-file", o->engine.app_key_file, "application key the file was sealed under (32 raw bytes or 64 hex digits)");
   open_cmd->callback([o] {
     const std::string bytes = read_file(o->in);
     const SealedFile f = parse_sealed_file(as_bytes(bytes), o->engine.allow_weak);

@@ -37,7 +37,7 @@ enum {
   SM_ERR_INVALID_ARGUMENT = 1, /* bad parameters or templates (the message names the row) */
   SM_ERR_INVALID_RECORD = 2,   /* malformed or corrupted record / file (the message names the field) */
   SM_ERR_TAMPERED = 3,         /* a record whose MAC fails after its codeword matched */
-  SM_ERR_WEAK_PARAMETERS = 4,  /* code below 80 bits without allow_weak */
+  SM_ERR_WEAK_PARAMETERS = 4,  /* code below 80 bits, or expander enrollment without app key, without allow_weak */
   SM_ERR_MISMATCH = 5,         /* record made with other parameters, expander or application key */
   SM_ERR_CRYPTO = 6,           /* OpenSSL failure, or authentication failure in sm_open_sealed */
   SM_ERR_IO = 7,               /* file system */
@@ -89,7 +89,8 @@ typedef enum sm_dtype { SM_DTYPE_F32 = 0, SM_DTYPE_F16 = 1 } sm_dtype;
 
 /* m: template dimension. n: code dimension; 0 = the expander's output dimension, or m without
  * one. alpha: nonzeros of a codeword (16 is the original IronMask). dtype: storage of P in records.
- * allow_weak: accept codes under 80 bits (tests only). expander_path: SMTE file, or NULL for none.
+ * allow_weak: accept codes under 80 bits, and enrollment through an expander without an application key
+ * (sm_params_set_app_key), which is otherwise refused with SM_ERR_WEAK_PARAMETERS (tests only). expander_path: SMTE file, or NULL for none.
  * Defaults of the C++ API: m = n = 512, alpha = 16, SM_DTYPE_F32. */
 SPHEREMASK_API sm_status sm_params_create(uint32_t m, uint32_t n, uint32_t alpha, sm_dtype dtype, int allow_weak,
                                           const char* expander_path, sm_params** out);

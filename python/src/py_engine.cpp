@@ -55,12 +55,23 @@ py::list bytes_list(const std::vector<std::vector<uint8_t>>& records) {
 
 PyEngine::PyEngine(uint32_t m, std::optional<uint32_t> n, uint32_t alpha, const std::string& dtype,
                    const std::string& backend, int threads, std::optional<std::filesystem::path> expander,
-                   bool allow_weak) {
+                   bool allow_weak, const std::optional<py::bytes>& app_key) {
   Params p;
+  struct WipeKey {  // the engine keeps its own copy; this one goes on every path out
+    Params& p;
+    ~WipeKey() { if (p.app_key) secure_zero(p.app_key->data(), 32); }
+  } wipe_key{p};
   p.m = m;
   p.alpha = alpha;
   p.dtype = parse_dtype(dtype);
   p.allow_weak = allow_weak;
+  if (app_key) {
+    std::string key = *app_key;
+    const bool ok = key.size() == 32;
+    if (ok) std::memcpy(p.app_key.emplace().data(), key.data(), 32);
+    secure_zero(key.data(), key.size());  // the Python bytes object itself cannot be wiped
+    if (!ok) throw Error(ErrorCode::InvalidArgument, "app_key must be 32 bytes, got " + std::to_string(key.size()));
+  }
   const Backend b = parse_backend(backend);
   EngineOptions options;
   options.threads = threads;
@@ -226,18 +237,20 @@ void register_engine(py::module_& m) {
   py::class_<PyEngine>(m, "Engine", R"doc(
 IronMask engine on one backend.
 
-Engine(m=512, n=None, alpha=16, dtype='f32', backend='auto', threads=0, expander=None, allow_weak=False)
+Engine(m=512, n=None, alpha=16, dtype='f32', backend='auto', threads=0, expander=None, allow_weak=False, app_key=None)
 
 m: template dimension; n: code dimension (default: the expander's output, or m); alpha: nonzeros of
 a codeword; dtype: 'f32' or 'f16' storage of P; backend: 'auto', 'cpu' or 'cuda'; threads: CPU
-worker threads (0 = all cores); expander: path of an SMTE weights file; allow_weak: accept codes
-under 80 bits (tests only). Templates are float32 arrays of shape (k, m), one template per row.
+worker threads (0 = all cores); expander: path of an SMTE weights file; app_key: 32-byte secret application key (DESIGN §3): records made under one key are a MismatchError under
+another or none, and records of one person under different keys cannot be linked. Enrolling through an expander
+without app_key raises WeakParametersError (such records are invertible from the public expander) unless
+allow_weak. allow_weak: accept codes under 80 bits and that enrollment (tests only). Templates are float32 arrays of shape (k, m), one template per row.
 An Engine may be shared by threads: calls on one engine run one at a time, without the GIL.)doc")
       .def(py::init<uint32_t, std::optional<uint32_t>, uint32_t, const std::string&, const std::string&, int,
-                    std::optional<std::filesystem::path>, bool>(),
+                    std::optional<std::filesystem::path>, bool, const std::optional<py::bytes>&>(),
            py::arg("m") = 512, py::arg("n") = py::none(), py::arg("alpha") = 16, py::arg("dtype") = "f32",
            py::arg("backend") = "auto", py::arg("threads") = 0, py::arg("expander") = py::none(),
-           py::arg("allow_weak") = false)
+           py::arg("allow_weak") = false, py::arg("app_key") = py::none())
       .def("enroll", &PyEngine::enroll, py::arg("templates"), py::arg("insecure_seed") = py::none(),
            "Enroll each row; returns one serialized record (bytes) per row. insecure_seed (32 bytes) "
            "derives every secret from the seed: INSECURE, tests and benchmarks only.")

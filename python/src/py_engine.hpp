@@ -20,7 +20,8 @@ using FloatRows = py::array_t<float, py::array::c_style | py::array::forcecast>;
 class PyEngine {
  public:
   PyEngine(uint32_t m, std::optional<uint32_t> n, uint32_t alpha, const std::string& dtype, const std::string& backend,
-           int threads, std::optional<std::filesystem::path> expander, bool allow_weak);
+           int threads, std::optional<std::filesystem::path> expander, bool allow_weak,
+           const std::optional<py::bytes>& app_key);
 
   py::list enroll(const FloatRows& templates, const std::optional<py::bytes>& insecure_seed);
   // Multi-sample enrollment: one record per array of samples (k × m); returns (records, dropped).

@@ -1,0 +1,114 @@
+#include "attack/plra_experiment.hpp"
+
+#include <cblas.h>
+
+#include <cmath>
+
+#include "crypto.hpp"
+#include "expander_rng.hpp"
+#include "keyflow.hpp"
+#include "spheremask/engine.hpp"
+#include "spheremask/error.hpp"
+#include "spheremask/keys.hpp"
+#include "template_prep.hpp"
+
+namespace spheremask::attack {
+
+namespace {
+
+std::unique_ptr<Engine> plain_engine(uint32_t n, uint32_t alpha, const std::optional<AppKey>& key) {
+  Params p;
+  p.m = p.n = n;
+  p.alpha = alpha;
+  p.allow_weak = true;  // the experiment runs at small n on purpose
+  p.app_key = key;
+  auto engine = make_engine(p, Backend::Cpu);
+  if (p.app_key) secure_zero(p.app_key->data(), 32);
+  return engine;
+}
+
+// Experiment keys are derived from the seed: the experiment reproduces, and they protect nothing real.
+AppKey experiment_key(uint64_t seed, uint64_t index) {
+  std::array<uint8_t, 32> s{};
+  for (int i = 0; i < 8; ++i) s[i] = uint8_t(seed >> (8 * i));
+  return keyflow::deterministic_key("plra-experiment/app", s, index);
+}
+
+}  // namespace
+
+size_t plra_accepted(std::span<const Record> records, const std::vector<float>& u, const std::optional<AppKey>& key) {
+  if (records.empty() || u.empty()) return 0;
+  const uint32_t n = records[0].n;
+  if (u.size() != n) throw Error(ErrorCode::InvalidArgument, "recovered vector has the wrong dimension");
+  for (const Record& r : records)
+    if (r.expander_id != std::array<uint8_t, 32>{})
+      throw Error(ErrorCode::InvalidArgument, "records made through an expander: the code-space vector is not a template");
+  auto engine = plain_engine(n, records[0].alpha, key);
+  const std::array<uint8_t, 32> id = key ? internal::app_id(*key) : std::array<uint8_t, 32>{};
+  std::vector<float> t = u;
+  if (key) {  // t = S_appᵀ·u, so that the engine's binding S_app·t gives u back
+    std::vector<float> s = internal::app_transform(engine->impl(), *key, n);
+    cblas_sgemv(CblasRowMajor, CblasTrans, int(n), int(n), 1.0f, s.data(), int(n), u.data(), 1, 0.0f, t.data(), 1);
+    secure_zero(s.data(), s.size() * sizeof(float));
+  }
+  std::vector<Record> mine;
+  for (const Record& r : records)
+    if (r.app_id == id && r.n == n && r.alpha == records[0].alpha) mine.push_back(r);
+  std::vector<float> probes;
+  for (size_t j = 0; j < mine.size(); ++j) probes.insert(probes.end(), t.begin(), t.end());
+  const auto decisions = engine->verify(probes.data(), mine.size(), mine);
+  secure_zero(t.data(), t.size() * sizeof(float));
+  secure_zero(probes.data(), probes.size() * sizeof(float));
+  size_t accepted = 0;
+  for (auto d : decisions) accepted += d == Decision::Accept;
+  return accepted;
+}
+
+PlraExperimentResult run_plra_experiment(const PlraExperiment& e) {
+  if (e.records < 2) throw Error(ErrorCode::InvalidArgument, "the experiment needs at least two records");
+  if (!(e.noise_deg >= 0 && e.noise_deg < 90)) throw Error(ErrorCode::InvalidArgument, "noise angle must be within 0..90 degrees");
+  internal::SimRng rng("attack/plra/person", e.seed);
+  std::vector<float> center(e.n), templates(size_t(e.records) * e.n);
+  rng.unit_vector(center.data(), e.n);
+  for (uint32_t j = 0; j < e.records; ++j)
+    rng.at_angle(center.data(), e.noise_deg * M_PI / 180.0, templates.data() + size_t(j) * e.n, e.n);
+
+  std::vector<std::optional<AppKey>> keys(e.records);
+  for (uint32_t j = 0; j < e.records; ++j)
+    if (e.keys != PlraKeys::None) keys[j] = experiment_key(e.seed, e.keys == PlraKeys::Same ? 0 : j);
+
+  std::array<uint8_t, 32> enroll_seed{};
+  for (int i = 0; i < 8; ++i) enroll_seed[i] = uint8_t(e.seed >> (8 * i));
+  std::vector<Record> records;
+  records.reserve(e.records);
+  {
+    std::unique_ptr<Engine> engine;
+    for (uint32_t j = 0; j < e.records; ++j) {
+      if (!engine || e.keys == PlraKeys::Different) engine = plain_engine(e.n, e.alpha, keys[j]);
+      EnrollOptions eo;
+      eo.insecure_seed = enroll_seed;
+      eo.first_index = j;
+      records.push_back(std::move(engine->enroll(templates.data() + size_t(j) * e.n, 1, eo)[0]));
+    }
+  }
+
+  PlraExperimentResult out;
+  PlraOptions o = e.attack;
+  if (o.rows == 0 && o.noise_deg == 0) o.noise_deg = e.noise_deg;
+  if (o.seed == 1) o.seed = e.seed;
+  out.attack = plra_attack(records, o);
+  if (out.attack.linked) {
+    // Each record checked by an engine holding that record's key: the attacker who also held the keys.
+    if (e.keys == PlraKeys::Different) {
+      for (uint32_t j = 0; j < e.records; ++j)
+        out.accepted += plra_accepted(std::span<const Record>(&records[j], 1), out.attack.code_vector, keys[j]);
+    } else {
+      out.accepted = plra_accepted(records, out.attack.code_vector, keys[0]);
+    }
+  }
+  for (auto& k : keys)
+    if (k) secure_zero(k->data(), 32);
+  return out;
+}
+
+}  // namespace spheremask::attack
