@@ -1,0 +1,48 @@
+// Searches for a ±α-sparse unit vector (a codeword of C(n, α)) close to a known subspace, with the
+// record's verifier as the oracle. Used by the structural inversion (invert.hpp).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <set>
+#include <vector>
+
+#include "spheremask/detail/codeword.hpp"
+#include "spheremask/record.hpp"
+
+namespace spheremask::attack {
+
+// The record's public verifier as an oracle: a codeword is right iff its salted hash matches.
+class VerifierOracle {
+ public:
+  explicit VerifierOracle(const Record& r) : record_(r) {}
+  // Decodes y (n) to its nearest codeword and checks it and its negation (a pursuit started on the
+  // wrong sign finds −c). On a match fills *out and returns true. Each distinct codeword is hashed once.
+  bool check_vector(const float* y, detail::Codeword* out);
+  bool check(const detail::Codeword& c, detail::Codeword* out);
+  size_t checked() const { return checked_; }
+
+ private:
+  const Record& record_;
+  std::set<std::vector<uint32_t>> seen_;
+  size_t checked_ = 0;
+};
+
+// Greedy pursuit from every coordinate start j (support {j}, then α−1 times the off-support index
+// with the largest |Π·x|), each result polished by alternating projection. proj: n×n projector
+// onto the subspace (symmetric, row-major).
+bool greedy_pursuit(const std::vector<float>& proj, uint32_t n, uint32_t alpha, int polish_iterations,
+                    VerifierOracle& oracle, detail::Codeword* out);
+
+// Alternating projection x <- decode(Π x), batched over the rows of `rows` (count × n) as GEMMs,
+// until no row changes or `iterations` are done; every iterate is checked.
+bool polish(const std::vector<float>& proj, uint32_t n, uint32_t alpha, std::vector<float> rows, size_t count,
+            int iterations, VerifierOracle& oracle, detail::Codeword* out);
+
+// L1: the sparsest direction of range(B) by alternating soft-thresholding (Qu, Sun, Wright 2014),
+// from the `starts` rows of B with the largest norms, batched as GEMMs; rounded candidates are
+// polished. basis: n×k row-major, orthonormal columns.
+bool l1_pursuit(const std::vector<float>& basis, const std::vector<float>& proj, uint32_t n, uint32_t k,
+                uint32_t alpha, size_t starts, int iterations, int polish_iterations, VerifierOracle& oracle,
+                detail::Codeword* out);
+
+}  // namespace spheremask::attack
