@@ -91,6 +91,36 @@ TEST(AttackCli, DictionaryCountsOpenedRecordsAndExcludesOwnersOfAStore) {
   EXPECT_TRUE(j["per_attempt_bits_is_lower_bound"].get<bool>());
 }
 
+TEST(AttackCli, SecurityPrintsTheMeasuredInversionNextToTheBitsAndRecommendsNothingItBreaks) {
+  ScratchDir dir("attack-cli-security");
+  ASSERT_EQ(run_cli(dir, {"expander", "init", "--m", "32", "--n", "128", "--seed", "1", "--out", dir.file("e.smte")}).exit_code, 0);
+  auto r = run_cli(dir, {"security", "--expander", dir.file("e.smte"), "--alpha", "8", "--attack-records", "4", "--trials", "300", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_NEAR(j["attacks"]["code_bits"].get<double>(), j["bits"].get<double>(), 1e-12);
+  EXPECT_EQ(j["attacks"]["invert"]["records"], 4);
+  EXPECT_EQ(j["attacks"]["invert"]["inverted"], 4);
+  EXPECT_TRUE(j["attacks"]["broken"].get<bool>());
+  r = run_cli(dir, {"security", "--expander", dir.file("e.smte"), "--alpha", "8", "--attack-records", "2", "--trials", "300"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("attack invert: 2 of 2"), std::string::npos) << r.out;
+  // Plain IronMask: the attack does not apply, and the section says why.
+  r = run_cli(dir, {"security", "--trials", "300", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_FALSE(j["attacks"]["invert"]["measured"].get<bool>());
+  EXPECT_FALSE(j["attacks"]["broken"].get<bool>());
+  // --recommend refuses a configuration the attack breaks, unless records will carry a secret key.
+  r = run_cli(dir, {"security", "--expander", dir.file("e.smte"), "--recommend", "--bits", "10", "--attack-records", "2", "--trials", "300"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("attack invert"), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty());
+  r = run_cli(dir, {"security", "--expander", dir.file("e.smte"), "--recommend", "--bits", "10", "--attack-records", "2", "--trials", "300",
+                    "--assume-app-key", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(nlohmann::json::parse(r.out)["attacks"]["broken_without_app_key"].get<bool>());
+}
+
 TEST(AttackCli, BadInputIsOneLineAndExitTwo) {
   ScratchDir dir("attack-cli-bad");
   make_inputs(dir, 2);
