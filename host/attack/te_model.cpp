@@ -70,9 +70,13 @@ TeModel fit_te_model(const Expander& e, uint64_t seed, size_t samples) {
   model.affine_residual = std::sqrt(res2 / y2);
   model.offset.assign(x.begin() + size_t(m) * n, x.begin() + size_t(m + 1) * n);
 
-  // Pseudo-inverse of L (n×m): (LᵀL)⁻¹Lᵀ, with Lᵀ = the first m rows of X.
+  // Pseudo-inverse of L (n×m): (LᵀL + μI)⁻¹Lᵀ, with Lᵀ = the first m rows of X.
   std::vector<float> lt(x.begin(), x.begin() + size_t(m) * n), ltl(size_t(m) * m, 0.0f);
   cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, int(m), int(n), 1.0f, lt.data(), int(n), 0.0f, ltl.data(), int(m));
+  // A small ridge keeps the pull-back defined when training collapsed some input directions.
+  double trace = 0;
+  for (uint32_t i = 0; i < m; ++i) trace += ltl[size_t(i) * m + i];
+  for (uint32_t i = 0; i < m; ++i) ltl[size_t(i) * m + i] += float(1e-4 * trace / m + 1e-12);
   info = LAPACKE_spotrf(LAPACK_ROW_MAJOR, 'U', int(m), ltl.data(), int(m));
   if (info == 0) info = LAPACKE_spotrs(LAPACK_ROW_MAJOR, 'U', int(m), int(n), ltl.data(), int(m), lt.data(), int(n));
   if (info != 0)

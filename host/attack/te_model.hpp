@@ -16,7 +16,7 @@ struct TeModel {
   uint32_t m = 0, n = 0;
   uint32_t k = 0;               // subspace dimension (m + 1: the affine span)
   std::vector<float> basis;     // n×k row-major, orthonormal columns: top-k principal directions of outputs
-  std::vector<float> l_pinv;    // m×n row-major: (LᵀL)⁻¹Lᵀ of the affine fit
+  std::vector<float> l_pinv;    // m×n row-major: (LᵀL + μI)⁻¹Lᵀ of the affine fit (μ: a 1e-4 relative ridge)
   std::vector<float> offset;    // n: b of the affine fit
   std::vector<float> mean;      // n: mean unit output
   double outside_energy = 0;    // share of output energy outside the k-dim subspace
