@@ -10,6 +10,7 @@
 #include "crypto.hpp"
 #include "keyflow.hpp"
 #include "spheremask/detail/decode.hpp"
+#include "spheremask/keys.hpp"
 
 namespace spheremask::attack {
 namespace {
@@ -29,6 +30,10 @@ bool same_codeword(const detail::Codeword& a, const detail::Codeword& b) {
 }
 
 }  // namespace
+
+VerifierOracle::~VerifierOracle() {
+  for (const auto& key : seen_) secure_zero(const_cast<uint32_t*>(key.data()), key.size() * sizeof(uint32_t));
+}
 
 bool VerifierOracle::check(const detail::Codeword& c, detail::Codeword* out) {
   detail::Codeword flipped = c;
@@ -61,6 +66,12 @@ bool VerifierOracle::check_vector(const float* y, detail::Codeword* out) {
 bool polish(const std::vector<float>& proj, uint32_t n, uint32_t alpha, std::vector<float> rows, size_t count,
             int iterations, VerifierOracle& oracle, detail::Codeword* out) {
   std::vector<float> next(rows.size());
+  // The candidates may hold the record's codeword: wipe them however the search ends.
+  struct Wipe {
+    std::vector<float>& a;
+    std::vector<float>& b;
+    ~Wipe() { secure_zero(a.data(), a.size() * sizeof(float)); secure_zero(b.data(), b.size() * sizeof(float)); }
+  } wipe{rows, next};
   for (int it = 0; it < iterations && count > 0; ++it) {
     // next = rows · Π (Π symmetric): every candidate projected at once.
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(count), int(n), int(n), 1.0f, rows.data(), int(n),
@@ -110,7 +121,10 @@ bool greedy_pursuit(const std::vector<float>& proj, uint32_t n, uint32_t alpha, 
     }
     float* row = candidates.data() + size_t(j) * n;
     for (uint32_t s = 0; s < alpha; ++s) row[support[s]] = sign[s] * mag;
-    if (oracle.check_vector(row, out)) return true;
+    if (oracle.check_vector(row, out)) {
+      secure_zero(candidates.data(), candidates.size() * sizeof(float));
+      return true;
+    }
   }
   return polish(proj, n, alpha, std::move(candidates), n, polish_iterations, oracle, out);
 }

@@ -15,6 +15,9 @@ namespace spheremask::attack {
 class VerifierOracle {
  public:
   explicit VerifierOracle(const Record& r) : record_(r) {}
+  ~VerifierOracle();  // wipes the codewords it has seen (the right one among them)
+  VerifierOracle(const VerifierOracle&) = delete;
+  VerifierOracle& operator=(const VerifierOracle&) = delete;
   // Decodes y (n) to its nearest codeword and checks it and its negation (a pursuit started on the
   // wrong sign finds −c). On a match fills *out and returns true. Each distinct codeword is hashed once.
   bool check_vector(const float* y, detail::Codeword* out);
