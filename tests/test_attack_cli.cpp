@@ -50,6 +50,17 @@ TEST(AttackCli, InvertsKeylessExpanderRecordsAndReportsJson) {
                                      "--allow-weak", "--limit", "2", "--json"});
   ASSERT_EQ(limited.exit_code, 0) << limited.err;
   EXPECT_EQ(nlohmann::json::parse(limited.out)["records"], 2);
+  // The same attack on a store: results are named by the store ids.
+  testing::write_text(dir.file("ids.txt"), testing::numbered_ids(4));
+  ASSERT_EQ(run_cli(dir, {"enroll", "--templates", dir.file("t32.npy"), "--ids", dir.file("ids.txt"), "--store",
+                          dir.file("db.sqlite"), "--expander", dir.file("e.smte"), "--alpha", "8", "--allow-weak",
+                          "--backend", "cpu"}).exit_code, 0);
+  const auto stored = run_cli(dir, {"attack", "invert", "--store", dir.file("db.sqlite"), "--expander", dir.file("e.smte"),
+                                    "--allow-weak", "--json"});
+  ASSERT_EQ(stored.exit_code, 0) << stored.err;
+  const auto js = nlohmann::json::parse(stored.out);
+  EXPECT_EQ(js["inverted"], 4);
+  EXPECT_EQ(js["results"][0]["record"], "subject-0");
 }
 
 TEST(AttackCli, PlainRecordsAreNotInverted) {
