@@ -30,9 +30,10 @@ class VerifierOracle {
   size_t checked_ = 0;
 };
 
-// Greedy pursuit from every coordinate start j (support {j}, then α−1 times the off-support index
-// with the largest |Π·x|), each result polished by alternating projection. proj: n×n projector
-// onto the subspace (symmetric, row-major).
+// Greedy pursuit from every coordinate start j (support {j}, then α−1 times the off-support index that
+// grows ‖Π·x‖ most, with the sign of (Π·x)_i). Π·x is updated by adding one row of Π per step, O(n)
+// instead of a GEMV per step; the α-sparse results of all n starts are then polished together by
+// alternating projection as GEMMs. proj: n×n projector onto the subspace (symmetric, row-major).
 bool greedy_pursuit(const std::vector<float>& proj, uint32_t n, uint32_t alpha, int polish_iterations,
                     VerifierOracle& oracle, detail::Codeword* out);
 
@@ -41,9 +42,10 @@ bool greedy_pursuit(const std::vector<float>& proj, uint32_t n, uint32_t alpha, 
 bool polish(const std::vector<float>& proj, uint32_t n, uint32_t alpha, std::vector<float> rows, size_t count,
             int iterations, VerifierOracle& oracle, detail::Codeword* out);
 
-// L1: the sparsest direction of range(B) by alternating soft-thresholding (Qu, Sun, Wright 2014),
-// from the `starts` rows of B with the largest norms, batched as GEMMs; rounded candidates are
-// polished. basis: n×k row-major, orthonormal columns.
+// L1: the sparsest direction of range(B) by alternating soft-thresholding (after Qu, Sun, Wright 2014),
+// with a threshold that tightens from n/2 to α surviving entries, from the `starts` rows of B with the
+// largest norms, all starts batched as GEMMs; rounded candidates are polished. basis: n×k row-major,
+// orthonormal columns.
 bool l1_pursuit(const std::vector<float>& basis, const std::vector<float>& proj, uint32_t n, uint32_t k,
                 uint32_t alpha, size_t starts, int iterations, int polish_iterations, VerifierOracle& oracle,
                 detail::Codeword* out);
