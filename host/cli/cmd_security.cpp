@@ -8,6 +8,7 @@
 #include "cli_common.hpp"
 #include "commands.hpp"
 #include "recommend_far.hpp"
+#include "security_attacks.hpp"
 #include "security_estimate.hpp"
 
 namespace spheremask::cli {
@@ -64,6 +65,9 @@ void add_security_command(CLI::App& app) {
   cmd->add_option("--trials", x->est.trials, "Monte-Carlo trials for theta50")->capture_default_str();
   cmd->add_option("--seed", x->est.seed, "Monte-Carlo seed (not secret)")->capture_default_str();
   x->by_far.add_to(*cmd);
+  auto atk = std::make_shared<AttackOptions>();
+  cmd->add_option("--attack-records", atk->records, "fresh key-less records `attack invert` is run on per configuration (with --expander; 0 = skip)")->capture_default_str();
+  cmd->add_flag("--assume-app-key", atk->assume_app_key, "records will be bound to a secret application key: --recommend may then propose an expander that key-less records of it fall to");
   cmd->callback([=] {
     std::shared_ptr<const Expander> e;
     if (!x->expander.empty()) {
@@ -72,28 +76,47 @@ void add_security_command(CLI::App& app) {
     }
     if (x->by_far.requested() && !x->recommend) throw Error(ErrorCode::InvalidArgument, "--target-far goes with --recommend");
     if (x->recommend && x->by_far.requested()) return x->by_far.run(x->bits, x->est, *json);
+    const auto with_attacks = [&](const security::Estimate& est) {
+      auto j = describe_estimate(est);
+      j["attacks"] = attacks_section(est, e, *atk);
+      return j;
+    };
     if (x->recommend) {
       const auto best = security::recommend(x->m, x->bits, e.get(), x->est);
       if (!best) throw Error(ErrorCode::InvalidArgument, "no (n, alpha) reaches " + std::to_string(x->bits) + " effective bits");
-      if (*json) return print_json(describe_estimate(*best));
+      const auto rec = with_attacks(*best);
+      if (broken_by_invert(rec["attacks"])) {
+        const auto& inv = rec["attacks"]["invert"];
+        throw Error(ErrorCode::WeakParameters,
+                    "no recommendation: C(" + std::to_string(best->n) + ", " + std::to_string(best->alpha) + ") through this expander falls to attack invert (" +
+                        std::to_string(inv["inverted"].get<size_t>()) + " of " + std::to_string(inv["records"].get<size_t>()) +
+                        " key-less records inverted); bind records to a secret application key (then pass --assume-app-key) or use no expander");
+      }
+      if (*json) return print_json(rec);
       std::printf("recommended for m=%u and >= %.0f effective bits%s:\n", x->m, x->bits,
                   e ? " through the expander" : " (isometric expander assumed)");
-      return print_rows(nlohmann::json::array({describe_estimate(*best)}));
+      print_rows(nlohmann::json::array({rec}));
+      return print_attacks(rec["attacks"]);
     }
     if (*table) {
       nlohmann::json rows = nlohmann::json::array();
       for (const auto& c : kPaperCodes) {
         if (e && c.n != e->output_dim()) continue;  // an expander fixes n
-        rows.push_back(describe_estimate(security::estimate(x->m, c.n, c.alpha, e.get(), x->est)));
+        rows.push_back(with_attacks(security::estimate(x->m, c.n, c.alpha, e.get(), x->est)));
       }
       if (*json) return print_json(rows);
       std::printf("effective bits = min(code bits, -log2 cap(theta50 in, m=%u))%s\n", x->m,
                   e ? ", theta50 measured through the expander" : "; theta50 in = theta50 code (isometric expander assumed)");
-      return print_rows(rows);
+      print_rows(rows);
+      for (const auto& r : rows) {
+        std::printf("C(%u, %u) ", r["n"].get<uint32_t>(), r["alpha"].get<uint32_t>());
+        print_attacks(r["attacks"]);
+      }
+      return;
     }
     if (*alpha < 1 || *alpha >= *n) throw Error(ErrorCode::InvalidArgument, "need 1 <= alpha < n");
     const uint32_t code_n = e ? e->output_dim() : *n;
-    const auto d = describe_estimate(security::estimate(x->m, code_n, *alpha, e.get(), x->est));
+    const auto d = with_attacks(security::estimate(x->m, code_n, *alpha, e.get(), x->est));
     if (*json) return print_json(d);
     std::printf("C(%u, %u): %.1f bits of code size, minimum angle between codewords %.2f degrees\n", code_n, *alpha,
                 d["bits"].get<double>(), d["min_angle_deg"].get<double>());
@@ -101,6 +124,7 @@ void add_security_command(CLI::App& app) {
                 d["theta50_input_deg"].get<double>(), e ? "" : " (isometric expander assumed)");
     std::printf("effective security for m=%u: %.1f bits (random-template acceptance bound %.1f bits)\n", x->m,
                 d["effective_bits"].get<double>(), d["cap_bits"].get<double>());
+    print_attacks(d["attacks"]);
   });
 }
 
