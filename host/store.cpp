@@ -242,7 +242,7 @@ void Store::put(std::span<const std::string> ids, std::span<const Record> record
     const std::vector<uint8_t> bytes = records[i].serialize();
     insert.bind(1, ids[i]);
     bind_config(insert, 2, RecordConfig::of(records[i]));
-    insert.bind(8, std::span<const uint8_t>(bytes));
+    insert.bind_borrowed(8, std::span<const uint8_t>(bytes));  // ~1 MiB: not copied, lives past step()
     insert.step();
     insert.reset();
   }

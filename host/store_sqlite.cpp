@@ -48,15 +48,21 @@ Statement::Statement(const Database& db, std::string_view sql) : db_(db.get()) {
 Statement::~Statement() { sqlite3_finalize(stmt_); }
 
 Statement& Statement::bind(int index, std::string_view text) {
-  if (sqlite3_bind_text(stmt_, index, text.data(), int(text.size()), SQLITE_STATIC) != SQLITE_OK)
+  if (sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8) != SQLITE_OK)
     fail(db_, "bind text");
   return *this;
 }
 
-Statement& Statement::bind(int index, std::span<const uint8_t> blob) {
+Statement& Statement::bind(int index, std::span<const uint8_t> blob) { return bind_blob(index, blob, SQLITE_TRANSIENT); }
+
+Statement& Statement::bind_borrowed(int index, std::span<const uint8_t> blob) {
+  return bind_blob(index, blob, SQLITE_STATIC);
+}
+
+Statement& Statement::bind_blob(int index, std::span<const uint8_t> blob, sqlite3_destructor_type lifetime) {
   // A zero-length blob must still be a blob, not NULL: bind_zeroblob for empty spans.
   const int rc = blob.empty() ? sqlite3_bind_zeroblob(stmt_, index, 0)
-                              : sqlite3_bind_blob64(stmt_, index, blob.data(), blob.size(), SQLITE_STATIC);
+                              : sqlite3_bind_blob64(stmt_, index, blob.data(), blob.size(), lifetime);
   if (rc != SQLITE_OK) fail(db_, "bind blob of " + std::to_string(blob.size()) + " bytes");
   return *this;
 }
