@@ -8,6 +8,7 @@
 #include "parallel.hpp"
 #include "record_batch.hpp"
 #include "spheremask/error.hpp"
+#include "store/store_rows.hpp"
 #include "store_sqlite.hpp"
 
 namespace spheremask {
@@ -16,6 +17,8 @@ namespace {
 using internal::sqlite::Database;
 using internal::sqlite::Statement;
 using internal::sqlite::Transaction;
+using internal::parse_rows;
+using internal::RawRow;
 
 constexpr int64_t kApplicationId = 0x534D5354;  // "SMST": marks the file as a spheremask store
 constexpr int64_t kSchemaVersion = 1;
@@ -70,14 +73,6 @@ RecordConfig row_config(const Statement& s) {
   return c;
 }
 
-// A row selected with kRecordColumns, copied out of SQLite so that several can be parsed together.
-struct RawRow {
-  std::string id;
-  RecordConfig config;
-  bool id_columns_ok = false;
-  std::vector<uint8_t> record;
-};
-
 RawRow read_row(const Statement& s) {
   RawRow r;
   r.id = s.column_text(0);
@@ -86,25 +81,6 @@ RawRow read_row(const Statement& s) {
   const auto blob = s.column_blob(7);
   r.record.assign(blob.begin(), blob.end());
   return r;
-}
-
-// Parses rows (checksums hashed together, spread over the cores; the rows' bytes are consumed): the
-// record of row i, or the failure of row i as a message naming the store and the id.
-std::vector<internal::ParsedRecord> parse_rows(const std::string& path, std::vector<RawRow>& rows, bool allow_weak) {
-  std::vector<std::vector<uint8_t>> blobs(rows.size());
-  for (size_t i = 0; i < rows.size(); ++i) blobs[i] = std::move(rows[i].record);
-  auto parsed = internal::parse_records(blobs, allow_weak, internal::resolve_threads(0));
-  for (size_t i = 0; i < rows.size(); ++i) {
-    auto& p = parsed[i];
-    if (!rows[i].id_columns_ok) {
-      p = {false, {}, "expander_id or app_id column is not 32 bytes"};
-    } else if (p.ok && !(RecordConfig::of(p.record) == rows[i].config)) {
-      p = {false, {}, "the row's metadata (" + rows[i].config.describe() + ") disagrees with its record (" +
-                          RecordConfig::of(p.record).describe() + ")"};
-    }
-    if (!p.ok) p.error = path + ": id '" + rows[i].id + "': " + p.error;
-  }
-  return parsed;
 }
 
 // Rows per parse_rows call while scanning: enough for every core to hash several records at once.
