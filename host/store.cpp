@@ -1,6 +1,7 @@
 #include "spheremask/store.hpp"
 
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -97,6 +98,13 @@ void bind_config(Statement& s, int first, const RecordConfig& c) {
   s.bind(first, int64_t(c.m)).bind(first + 1, int64_t(c.n)).bind(first + 2, int64_t(c.alpha));
   s.bind(first + 3, std::string_view(dtype_text(c.dtype)));
   s.bind(first + 4, std::span<const uint8_t>(c.expander_id)).bind(first + 5, std::span<const uint8_t>(c.app_id));
+}
+
+// A failed write (disk full, read-only file or medium, I/O error) leaves the transaction to roll back:
+// nothing of the batch is stored and every batch committed before is intact.
+[[noreturn]] void write_failed(const std::string& path, const Database& db, const std::string& id) {
+  throw Error(ErrorCode::Store, path + ": cannot write the batch (at id '" + id + "'): " + sqlite3_errmsg(db.get()) +
+                                    "; nothing of this batch was stored, earlier batches are intact");
 }
 
 int open_flags(StoreMode mode) {
@@ -198,7 +206,12 @@ void Store::put(std::span<const std::string> ids, std::span<const Record> record
       throw Error(ErrorCode::Store, "id '" + ids[i] + "': a record of " + std::to_string(records[i].serialized_size()) +
                                         " bytes exceeds SQLite's blob limit of " + std::to_string(max_blob) + " bytes");
   }
-  Transaction t(impl_->db);
+  std::optional<Transaction> t;
+  try {
+    t.emplace(impl_->db);
+  } catch (const Error&) {
+    write_failed(impl_->path, impl_->db, ids.empty() ? std::string() : ids.front());
+  }
   Statement exists(impl_->db, "SELECT 1 FROM records WHERE id = ?1");
   Statement insert(impl_->db,
                    replace ? "INSERT INTO records(id, created_at, m, n, alpha, dtype, expander_id, app_id, record) "
@@ -219,11 +232,20 @@ void Store::put(std::span<const std::string> ids, std::span<const Record> record
     insert.bind(1, ids[i]);
     bind_config(insert, 2, RecordConfig::of(records[i]));
     insert.bind_borrowed(8, std::span<const uint8_t>(bytes));  // ~1 MiB: not copied, lives past step()
-    insert.step();
+    try {
+      insert.step();
+    } catch (const Error&) {
+      write_failed(impl_->path, impl_->db, ids[i]);
+    }
     insert.reset();
   }
-  t.commit();
+  try {
+    t->commit();
+  } catch (const Error&) {
+    write_failed(impl_->path, impl_->db, ids.back());
+  }
 }
+
 
 Record Store::get(std::string_view id, bool allow_weak) const {
   Statement s(impl_->db, std::string("SELECT ") + kRecordColumns + " FROM records WHERE id = ?1");

@@ -4,8 +4,31 @@
 
 namespace spheremask::internal::sqlite {
 
+namespace {
+
+// SQLite says only "database disk image is malformed"; its quick_check names the damaged pages.
+std::string damaged_pages(sqlite3* db) {
+  sqlite3_stmt* s = nullptr;
+  std::string report;
+  if (sqlite3_prepare_v2(db, "PRAGMA quick_check(3)", -1, &s, nullptr) == SQLITE_OK) {
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      const auto* line = sqlite3_column_text(s, 0);
+      if (line) report += (report.empty() ? "" : "; ") + std::string(reinterpret_cast<const char*>(line));
+    }
+  }
+  sqlite3_finalize(s);
+  return report;
+}
+
+}  // namespace
+
 void fail(sqlite3* db, const std::string& what) {
-  const std::string detail = db ? sqlite3_errmsg(db) : "out of memory";
+  if (!db) throw Error(ErrorCode::Store, what + ": out of memory");
+  std::string detail = sqlite3_errmsg(db);
+  if ((sqlite3_extended_errcode(db) & 0xff) == SQLITE_CORRUPT) {
+    const std::string pages = damaged_pages(db);
+    detail = "the store file is damaged (" + detail + (pages.empty() ? "" : "; quick_check: " + pages) + ")";
+  }
   throw Error(ErrorCode::Store, what + ": " + detail);
 }
 

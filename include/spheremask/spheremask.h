@@ -63,7 +63,8 @@ SPHEREMASK_API uint32_t sm_version(void);
 SPHEREMASK_API const char* sm_version_string(void);
 /* ABI version (the soname suffix, libspheremask.so.N). */
 SPHEREMASK_API int sm_abi_version(void);
-/* Usable CUDA devices; 0 when CUDA is not compiled in, or there is no driver or no device. */
+/* Usable CUDA devices; 0 when CUDA is not compiled in, or there is no driver or no device; -1 when the
+ * driver reports another error (sm_last_error() names it). */
 SPHEREMASK_API int sm_cuda_device_count(void);
 /* Security of the code C(n, alpha) in bits: log2(binom(n, alpha)) + alpha. */
 SPHEREMASK_API double sm_code_bits(uint32_t n, uint32_t alpha);
