@@ -4,9 +4,12 @@
 // committed, and never let a damaged record produce a match.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
+#include <iterator>
 
 #include "expect_error.hpp"
 #include "spheremask/engine.hpp"
