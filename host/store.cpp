@@ -138,11 +138,12 @@ Store::Store(Store&&) noexcept = default;
 Store& Store::operator=(Store&&) noexcept = default;
 Store::~Store() = default;
 
-Store Store::open(const std::string& path, StoreMode mode) {
-  if (mode != StoreMode::Create && !std::filesystem::exists(path))
-    throw Error(ErrorCode::Store, path + ": no such store");
-  auto impl = std::make_unique<Impl>(path, mode);
-  Database& db = impl->db;
+namespace {
+
+// Checks that the file is a store of this schema (creating it in an empty file) and sets the pragmas.
+void setup_store(Store::Impl& impl, StoreMode mode) {
+  const std::string& path = impl.path;
+  Database& db = impl.db;
   const int64_t app = db.pragma_int("application_id");
   const int64_t version = db.pragma_int("user_version");
   if (app == 0 && version == 0) {
@@ -175,6 +176,20 @@ Store Store::open(const std::string& path, StoreMode mode) {
     db.exec("PRAGMA synchronous = FULL");
     // Keep the WAL from staying at its high-water mark (a batch of f32 records is hundreds of MiB).
     db.exec("PRAGMA journal_size_limit = 67108864");
+  }
+}
+
+}  // namespace
+
+Store Store::open(const std::string& path, StoreMode mode) {
+  if (mode != StoreMode::Create && !std::filesystem::exists(path))
+    throw Error(ErrorCode::Store, path + ": no such store");
+  auto impl = std::make_unique<Impl>(path, mode);
+  try {
+    setup_store(*impl, mode);
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    throw Error(e.code(), what.rfind(path + ": ", 0) == 0 ? what : path + ": " + what);  // name the file
   }
   return Store(std::move(impl));
 }
