@@ -15,22 +15,23 @@ using capi::require;
 
 namespace {
 
-Dtype to_dtype(sm_dtype d) {
+// Enum arguments arrive as int and are compared as int: converting an unchecked integer to the C
+// enum type first would be undefined behaviour for values outside its enumerators.
+Dtype to_dtype(int d) {
   if (d == SM_DTYPE_F32) return Dtype::F32;
   if (d == SM_DTYPE_F16) return Dtype::F16;
-  throw Error(ErrorCode::InvalidArgument, "unknown dtype " + std::to_string(int(d)) + " (SM_DTYPE_F32 or SM_DTYPE_F16)");
+  throw Error(ErrorCode::InvalidArgument, "dtype: unknown value " + std::to_string(d) + " (SM_DTYPE_F32 or SM_DTYPE_F16)");
 }
 
-Backend to_backend(sm_backend b) {
-  switch (b) {
-    case SM_BACKEND_AUTO: return Backend::Auto;
-    case SM_BACKEND_CPU: return Backend::Cpu;
-    case SM_BACKEND_CUDA: return Backend::Cuda;
-  }
-  throw Error(ErrorCode::InvalidArgument, "unknown backend " + std::to_string(int(b)));
+Backend to_backend(int b) {
+  if (b == SM_BACKEND_AUTO) return Backend::Auto;
+  if (b == SM_BACKEND_CPU) return Backend::Cpu;
+  if (b == SM_BACKEND_CUDA) return Backend::Cuda;
+  throw Error(ErrorCode::InvalidArgument,
+              "backend: unknown value " + std::to_string(b) + " (SM_BACKEND_AUTO, SM_BACKEND_CPU or SM_BACKEND_CUDA)");
 }
 
-sm_status create_params(uint32_t m, uint32_t n, uint32_t alpha, sm_dtype dtype, int allow_weak,
+sm_status create_params(uint32_t m, uint32_t n, uint32_t alpha, int dtype, int allow_weak,
                         std::shared_ptr<const Expander> expander, sm_params** out) {
   return guarded([&] {
     require(out, "out");
@@ -92,7 +93,7 @@ void sm_expander_id(const sm_expander* e, uint8_t id_out[32]) {
 
 // ---- parameters ----
 
-sm_status sm_params_create(uint32_t m, uint32_t n, uint32_t alpha, sm_dtype dtype, int allow_weak,
+sm_status sm_params_create(uint32_t m, uint32_t n, uint32_t alpha, int dtype, int allow_weak,
                            const char* expander_path, sm_params** out) {
   std::shared_ptr<const Expander> expander;
   if (expander_path != nullptr) {
@@ -105,7 +106,7 @@ sm_status sm_params_create(uint32_t m, uint32_t n, uint32_t alpha, sm_dtype dtyp
   return create_params(m, n, alpha, dtype, allow_weak, std::move(expander), out);
 }
 
-sm_status sm_params_create_with_expander(uint32_t m, uint32_t n, uint32_t alpha, sm_dtype dtype, int allow_weak,
+sm_status sm_params_create_with_expander(uint32_t m, uint32_t n, uint32_t alpha, int dtype, int allow_weak,
                                          const sm_expander* expander, sm_params** out) {
   return create_params(m, n, alpha, dtype, allow_weak, expander ? expander->impl : nullptr, out);
 }
@@ -128,7 +129,7 @@ void sm_params_free(sm_params* params) {
 
 // ---- engine ----
 
-sm_status sm_engine_create(const sm_params* params, sm_backend backend, int threads, int device, sm_engine** out) {
+sm_status sm_engine_create(const sm_params* params, int backend, int threads, int device, sm_engine** out) {
   return guarded([&] {
     require(out, "out");
     *out = nullptr;

@@ -60,11 +60,9 @@ const char* sm_version_string(void) { return SM_VERSION_STRING; }
 int sm_abi_version(void) { return SM_ABI_VERSION; }
 
 int sm_cuda_device_count(void) {
-  try {
-    return cuda_device_count();
-  } catch (...) {
-    return 0;  // documented: trouble with the driver counts as no device
-  }
+  int count = 0;
+  if (capi::guarded([&] { count = cuda_device_count(); }) != SM_OK) return -1;  // sm_last_error() says why
+  return count;
 }
 
 double sm_code_bits(uint32_t n, uint32_t alpha) {

@@ -10,20 +10,21 @@ using capi::require;
 
 namespace {
 
-StoreMode to_mode(sm_store_mode mode) {
-  switch (mode) {
-    case SM_STORE_READ_ONLY: return StoreMode::ReadOnly;
-    case SM_STORE_READ_WRITE: return StoreMode::ReadWrite;
-    case SM_STORE_CREATE: return StoreMode::Create;
-  }
-  throw Error(ErrorCode::InvalidArgument, "unknown store mode " + std::to_string(int(mode)));
+// Taken as int and compared as int (see to_dtype in c_api.cpp): an unchecked value is never loaded as the enum.
+StoreMode to_mode(int mode) {
+  if (mode == SM_STORE_READ_ONLY) return StoreMode::ReadOnly;
+  if (mode == SM_STORE_READ_WRITE) return StoreMode::ReadWrite;
+  if (mode == SM_STORE_CREATE) return StoreMode::Create;
+  throw Error(ErrorCode::InvalidArgument,
+              "mode: unknown store mode " + std::to_string(mode) +
+                  " (SM_STORE_READ_ONLY, SM_STORE_READ_WRITE or SM_STORE_CREATE)");
 }
 
 }  // namespace
 
 extern "C" {
 
-sm_status sm_store_open(const char* path, sm_store_mode mode, sm_store** out) {
+sm_status sm_store_open(const char* path, int mode, sm_store** out) {
   return guarded([&] {
     require(out, "out");
     *out = nullptr;

@@ -46,7 +46,7 @@ std::unique_ptr<Engine> make_engine(const Params& params, Backend backend, const
 }
 
 Engine::Engine(const Params& params, std::unique_ptr<BackendImpl> backend, const EngineOptions& options)
-    : params_(params), options_(options), backend_(std::move(backend)) {
+    : params_(params), options_(options), backend_(std::move(backend)), gallery_token_(std::make_shared<char>()) {
   validate(params_);
   if (params_.expander) expander_id_ = params_.expander->id();
   if (params_.app_key) {
@@ -395,10 +395,11 @@ std::vector<std::vector<uint32_t>> Engine::identify(const float* probes, size_t 
   return out;
 }
 
-Gallery::Gallery(std::vector<Record> records, std::unique_ptr<internal::ResidentGallery> resident, const void* owner)
+Gallery::Gallery(std::vector<Record> records, std::unique_ptr<internal::ResidentGallery> resident,
+                 std::weak_ptr<const void> owner)
     : records_(std::move(records)),
       resident_(std::move(resident)),
-      owner_(owner),
+      owner_(std::move(owner)),
       mac_memo_(std::make_unique<std::atomic<uint8_t>[]>(records_.size())) {}
 Gallery::~Gallery() = default;
 
@@ -415,11 +416,15 @@ std::unique_ptr<Gallery> Engine::load_gallery(std::vector<Record> records) {
     resident = backend_->make_gallery(gallery_items(records, all), params_.n, records[0].dtype);
   }
   // The records' buffers do not move with the vector, so the resident items stay valid.
-  return std::unique_ptr<Gallery>(new Gallery(std::move(records), std::move(resident), this));
+  return std::unique_ptr<Gallery>(new Gallery(std::move(records), std::move(resident), gallery_token_));
 }
 
 void Engine::check_gallery(const Gallery& g) const {
-  if (g.owner_ != this) throw Error(ErrorCode::InvalidArgument, "gallery was loaded by another engine");
+  // Same owner = same control block; an expired token can never equal a live one.
+  const bool same = !g.owner_.owner_before(gallery_token_) && !gallery_token_.owner_before(g.owner_);
+  if (g.owner_.expired())
+    throw Error(ErrorCode::InvalidArgument, "gallery: the engine that loaded it was destroyed; load it again with this engine");
+  if (!same) throw Error(ErrorCode::InvalidArgument, "gallery: loaded by another engine; load it again with this engine");
 }
 
 std::vector<std::vector<uint32_t>> Engine::identify(const float* probes, size_t count, const Gallery& gallery) {

@@ -81,7 +81,7 @@ TrainOptimizer parse_optimizer(const std::string& name) {
 
 Backend train_backend(const ExpanderWeights& w, const TrainOptions& o) {
   if (o.backend != Backend::Auto) return o.backend;
-  // cuda_device_count() is 0 when CUDA is compiled out and when cudaGetDeviceCount fails.
+  // cuda_device_count() is 0 when CUDA is compiled out, without a driver and without a device.
   return w.n >= kTrainGpuMinN && cuda_device_count() > 0 ? Backend::Cuda : Backend::Cpu;
 }
 

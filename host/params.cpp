@@ -4,6 +4,7 @@
 #include <numbers>
 #include <string>
 
+#include "math/log_gamma.hpp"
 #include "spheremask/detail/codeword.hpp"
 #include "spheremask/error.hpp"
 #include "spheremask/expander.hpp"
@@ -11,8 +12,8 @@
 namespace spheremask {
 
 double code_bits(uint32_t n, uint32_t alpha) {
-  const double ln_binom = std::lgamma(double(n) + 1) - std::lgamma(double(alpha) + 1) -
-                          std::lgamma(double(n - alpha) + 1);
+  using internal::log_gamma;
+  const double ln_binom = log_gamma(double(n) + 1) - log_gamma(double(alpha) + 1) - log_gamma(double(n - alpha) + 1);
   return ln_binom / std::numbers::ln2 + alpha;
 }
 

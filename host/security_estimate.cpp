@@ -6,6 +6,7 @@
 #include <string>
 
 #include "expander_rng.hpp"
+#include "math/log_gamma.hpp"
 #include "parallel.hpp"
 #include "spheremask/error.hpp"
 #include "spheremask/params.hpp"
@@ -43,7 +44,7 @@ double log_betacf(double a, double b, double x) {
 double log_ibeta(double a, double b, double x) {
   if (x <= 0) return -std::numeric_limits<double>::infinity();
   if (x >= 1) return 0;
-  const double log_front = a * std::log(x) + b * std::log1p(-x) - (std::lgamma(a) + std::lgamma(b) - std::lgamma(a + b));
+  const double log_front = a * std::log(x) + b * std::log1p(-x) - (internal::log_gamma(a) + internal::log_gamma(b) - internal::log_gamma(a + b));
   if (x < (a + 1) / (a + b + 2)) return log_front + log_betacf(a, b, x) - std::log(a);
   const double complement = std::exp(log_front + log_betacf(b, a, 1 - x) - std::log(b));
   return std::log1p(-complement);

@@ -1,6 +1,7 @@
 #include "spheremask/store.hpp"
 
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -8,6 +9,7 @@
 #include "parallel.hpp"
 #include "record_batch.hpp"
 #include "spheremask/error.hpp"
+#include "store/store_rows.hpp"
 #include "store_sqlite.hpp"
 
 namespace spheremask {
@@ -16,6 +18,8 @@ namespace {
 using internal::sqlite::Database;
 using internal::sqlite::Statement;
 using internal::sqlite::Transaction;
+using internal::parse_rows;
+using internal::RawRow;
 
 constexpr int64_t kApplicationId = 0x534D5354;  // "SMST": marks the file as a spheremask store
 constexpr int64_t kSchemaVersion = 1;
@@ -70,14 +74,6 @@ RecordConfig row_config(const Statement& s) {
   return c;
 }
 
-// A row selected with kRecordColumns, copied out of SQLite so that several can be parsed together.
-struct RawRow {
-  std::string id;
-  RecordConfig config;
-  bool id_columns_ok = false;
-  std::vector<uint8_t> record;
-};
-
 RawRow read_row(const Statement& s) {
   RawRow r;
   r.id = s.column_text(0);
@@ -86,25 +82,6 @@ RawRow read_row(const Statement& s) {
   const auto blob = s.column_blob(7);
   r.record.assign(blob.begin(), blob.end());
   return r;
-}
-
-// Parses rows (checksums hashed together, spread over the cores; the rows' bytes are consumed): the
-// record of row i, or the failure of row i as a message naming the store and the id.
-std::vector<internal::ParsedRecord> parse_rows(const std::string& path, std::vector<RawRow>& rows, bool allow_weak) {
-  std::vector<std::vector<uint8_t>> blobs(rows.size());
-  for (size_t i = 0; i < rows.size(); ++i) blobs[i] = std::move(rows[i].record);
-  auto parsed = internal::parse_records(blobs, allow_weak, internal::resolve_threads(0));
-  for (size_t i = 0; i < rows.size(); ++i) {
-    auto& p = parsed[i];
-    if (!rows[i].id_columns_ok) {
-      p = {false, {}, "expander_id or app_id column is not 32 bytes"};
-    } else if (p.ok && !(RecordConfig::of(p.record) == rows[i].config)) {
-      p = {false, {}, "the row's metadata (" + rows[i].config.describe() + ") disagrees with its record (" +
-                          RecordConfig::of(p.record).describe() + ")"};
-    }
-    if (!p.ok) p.error = path + ": id '" + rows[i].id + "': " + p.error;
-  }
-  return parsed;
 }
 
 // Rows per parse_rows call while scanning: enough for every core to hash several records at once.
@@ -121,6 +98,13 @@ void bind_config(Statement& s, int first, const RecordConfig& c) {
   s.bind(first, int64_t(c.m)).bind(first + 1, int64_t(c.n)).bind(first + 2, int64_t(c.alpha));
   s.bind(first + 3, std::string_view(dtype_text(c.dtype)));
   s.bind(first + 4, std::span<const uint8_t>(c.expander_id)).bind(first + 5, std::span<const uint8_t>(c.app_id));
+}
+
+// A failed write (disk full, read-only file or medium, I/O error) leaves the transaction to roll back:
+// nothing of the batch is stored and every batch committed before is intact.
+[[noreturn]] void write_failed(const std::string& path, const Database& db, const std::string& id) {
+  throw Error(ErrorCode::Store, path + ": cannot write the batch (at id '" + id + "'): " + sqlite3_errmsg(db.get()) +
+                                    "; nothing of this batch was stored, earlier batches are intact");
 }
 
 int open_flags(StoreMode mode) {
@@ -154,11 +138,12 @@ Store::Store(Store&&) noexcept = default;
 Store& Store::operator=(Store&&) noexcept = default;
 Store::~Store() = default;
 
-Store Store::open(const std::string& path, StoreMode mode) {
-  if (mode != StoreMode::Create && !std::filesystem::exists(path))
-    throw Error(ErrorCode::Store, path + ": no such store");
-  auto impl = std::make_unique<Impl>(path, mode);
-  Database& db = impl->db;
+namespace {
+
+// Checks that the file is a store of this schema (creating it in an empty file) and sets the pragmas.
+void setup_store(Store::Impl& impl, StoreMode mode) {
+  const std::string& path = impl.path;
+  Database& db = impl.db;
   const int64_t app = db.pragma_int("application_id");
   const int64_t version = db.pragma_int("user_version");
   if (app == 0 && version == 0) {
@@ -192,6 +177,20 @@ Store Store::open(const std::string& path, StoreMode mode) {
     // Keep the WAL from staying at its high-water mark (a batch of f32 records is hundreds of MiB).
     db.exec("PRAGMA journal_size_limit = 67108864");
   }
+}
+
+}  // namespace
+
+Store Store::open(const std::string& path, StoreMode mode) {
+  if (mode != StoreMode::Create && !std::filesystem::exists(path))
+    throw Error(ErrorCode::Store, path + ": no such store");
+  auto impl = std::make_unique<Impl>(path, mode);
+  try {
+    setup_store(*impl, mode);
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    throw Error(e.code(), what.rfind(path + ": ", 0) == 0 ? what : path + ": " + what);  // name the file
+  }
   return Store(std::move(impl));
 }
 
@@ -222,7 +221,12 @@ void Store::put(std::span<const std::string> ids, std::span<const Record> record
       throw Error(ErrorCode::Store, "id '" + ids[i] + "': a record of " + std::to_string(records[i].serialized_size()) +
                                         " bytes exceeds SQLite's blob limit of " + std::to_string(max_blob) + " bytes");
   }
-  Transaction t(impl_->db);
+  std::optional<Transaction> t;
+  try {
+    t.emplace(impl_->db);
+  } catch (const Error&) {
+    write_failed(impl_->path, impl_->db, ids.empty() ? std::string() : ids.front());
+  }
   Statement exists(impl_->db, "SELECT 1 FROM records WHERE id = ?1");
   Statement insert(impl_->db,
                    replace ? "INSERT INTO records(id, created_at, m, n, alpha, dtype, expander_id, app_id, record) "
@@ -242,12 +246,21 @@ void Store::put(std::span<const std::string> ids, std::span<const Record> record
     const std::vector<uint8_t> bytes = records[i].serialize();
     insert.bind(1, ids[i]);
     bind_config(insert, 2, RecordConfig::of(records[i]));
-    insert.bind(8, std::span<const uint8_t>(bytes));
-    insert.step();
+    insert.bind_borrowed(8, std::span<const uint8_t>(bytes));  // ~1 MiB: not copied, lives past step()
+    try {
+      insert.step();
+    } catch (const Error&) {
+      write_failed(impl_->path, impl_->db, ids[i]);
+    }
     insert.reset();
   }
-  t.commit();
+  try {
+    t->commit();
+  } catch (const Error&) {
+    write_failed(impl_->path, impl_->db, ids.back());
+  }
 }
+
 
 Record Store::get(std::string_view id, bool allow_weak) const {
   Statement s(impl_->db, std::string("SELECT ") + kRecordColumns + " FROM records WHERE id = ?1");

@@ -4,8 +4,31 @@
 
 namespace spheremask::internal::sqlite {
 
+namespace {
+
+// SQLite says only "database disk image is malformed"; its quick_check names the damaged pages.
+std::string damaged_pages(sqlite3* db) {
+  sqlite3_stmt* s = nullptr;
+  std::string report;
+  if (sqlite3_prepare_v2(db, "PRAGMA quick_check(3)", -1, &s, nullptr) == SQLITE_OK) {
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      const auto* line = sqlite3_column_text(s, 0);
+      if (line) report += (report.empty() ? "" : "; ") + std::string(reinterpret_cast<const char*>(line));
+    }
+  }
+  sqlite3_finalize(s);
+  return report;
+}
+
+}  // namespace
+
 void fail(sqlite3* db, const std::string& what) {
-  const std::string detail = db ? sqlite3_errmsg(db) : "out of memory";
+  if (!db) throw Error(ErrorCode::Store, what + ": out of memory");
+  std::string detail = sqlite3_errmsg(db);
+  if ((sqlite3_extended_errcode(db) & 0xff) == SQLITE_CORRUPT) {
+    const std::string pages = damaged_pages(db);
+    detail = "the store file is damaged (" + detail + (pages.empty() ? "" : "; quick_check: " + pages) + ")";
+  }
   throw Error(ErrorCode::Store, what + ": " + detail);
 }
 
@@ -48,15 +71,21 @@ Statement::Statement(const Database& db, std::string_view sql) : db_(db.get()) {
 Statement::~Statement() { sqlite3_finalize(stmt_); }
 
 Statement& Statement::bind(int index, std::string_view text) {
-  if (sqlite3_bind_text(stmt_, index, text.data(), int(text.size()), SQLITE_STATIC) != SQLITE_OK)
+  if (sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8) != SQLITE_OK)
     fail(db_, "bind text");
   return *this;
 }
 
-Statement& Statement::bind(int index, std::span<const uint8_t> blob) {
+Statement& Statement::bind(int index, std::span<const uint8_t> blob) { return bind_blob(index, blob, SQLITE_TRANSIENT); }
+
+Statement& Statement::bind_borrowed(int index, std::span<const uint8_t> blob) {
+  return bind_blob(index, blob, SQLITE_STATIC);
+}
+
+Statement& Statement::bind_blob(int index, std::span<const uint8_t> blob, sqlite3_destructor_type lifetime) {
   // A zero-length blob must still be a blob, not NULL: bind_zeroblob for empty spans.
   const int rc = blob.empty() ? sqlite3_bind_zeroblob(stmt_, index, 0)
-                              : sqlite3_bind_blob64(stmt_, index, blob.data(), blob.size(), SQLITE_STATIC);
+                              : sqlite3_bind_blob64(stmt_, index, blob.data(), blob.size(), lifetime);
   if (rc != SQLITE_OK) fail(db_, "bind blob of " + std::to_string(blob.size()) + " bytes");
   return *this;
 }

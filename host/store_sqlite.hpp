@@ -35,9 +35,11 @@ class Statement {
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
 
-  // Parameters are 1-based. Text and blobs are bound without copying: they must outlive step().
+  // Parameters are 1-based. Text and blobs are copied by SQLite (SQLITE_TRANSIENT), so a temporary
+  // may be bound; bind_borrowed skips the copy for large blobs, which must then outlive step().
   Statement& bind(int index, std::string_view text);
   Statement& bind(int index, std::span<const uint8_t> blob);
+  Statement& bind_borrowed(int index, std::span<const uint8_t> blob);
   Statement& bind(int index, int64_t value);
   // true while a row is available; false when done.
   bool step();
@@ -48,6 +50,8 @@ class Statement {
   std::span<const uint8_t> column_blob(int col) const;  // valid until the next step/reset
 
  private:
+  Statement& bind_blob(int index, std::span<const uint8_t> blob, sqlite3_destructor_type lifetime);
+
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
 };

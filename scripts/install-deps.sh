@@ -5,7 +5,8 @@
 set -euo pipefail
 packages=(build-essential cmake pkg-config libopenblas-dev liblapacke-dev libssl-dev openssl libsqlite3-dev
           libgtest-dev libcli11-dev nlohmann-json3-dev pybind11-dev python3-dev python3-numpy python3-pytest
-          python3-matplotlib libopenmpi-dev openmpi-bin)
+          python3-matplotlib libopenmpi-dev openmpi-bin
+          clang)  # clang: libFuzzer and the ASan+UBSan build of scripts/sanitize.sh
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

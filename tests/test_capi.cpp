@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <random>
 #include <string>
 #include <thread>
@@ -66,10 +67,42 @@ TEST(CApi, ParameterErrorsCarryCodeAndMessage) {
   EXPECT_EQ(sm_params_create(64, 0, 4, SM_DTYPE_F32, 1, nullptr, &p), SM_OK);
   EXPECT_STREQ(sm_last_error(), "");  // a success clears the message
   sm_params_free(p);
-  EXPECT_EQ(sm_params_create(64, 0, 4, sm_dtype(7), 1, nullptr, &p), SM_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(sm_params_create(64, 0, 4, SM_DTYPE_F32, 1, "/nonexistent.smte", &p), SM_ERR_IO) << sm_last_error();
   EXPECT_EQ(sm_params_create(64, 0, 4, SM_DTYPE_F32, 1, nullptr, nullptr), SM_ERR_INVALID_ARGUMENT);
   EXPECT_NE(std::string(sm_last_error()).find("out is null"), std::string::npos);
+}
+
+// A C caller may pass any integer where the header names an enum: each is rejected by value, never
+// loaded as the enum type (UBSan's -fsanitize=enum flagged the former conversion).
+TEST(CApi, EnumArgumentsOutsideTheirEnumeratorsAreInvalidArguments) {
+  sm_params* p = reinterpret_cast<sm_params*>(1);
+  for (int dtype : {7, -1, 2, 255}) {
+    EXPECT_EQ(sm_params_create(64, 0, 4, dtype, 1, nullptr, &p), SM_ERR_INVALID_ARGUMENT) << dtype;
+    EXPECT_EQ(p, nullptr);
+    EXPECT_NE(std::string(sm_last_error()).find("dtype: unknown value " + std::to_string(dtype)), std::string::npos)
+        << sm_last_error();
+    EXPECT_EQ(sm_params_create_with_expander(64, 0, 4, dtype, 1, nullptr, &p), SM_ERR_INVALID_ARGUMENT) << dtype;
+  }
+  ASSERT_EQ(sm_params_create(64, 0, 4, SM_DTYPE_F16, 1, nullptr, &p), SM_OK) << sm_last_error();
+  sm_engine* e = reinterpret_cast<sm_engine*>(1);
+  for (int backend : {3, -1, 1 << 30}) {
+    EXPECT_EQ(sm_engine_create(p, backend, 1, 0, &e), SM_ERR_INVALID_ARGUMENT) << backend;
+    EXPECT_EQ(e, nullptr);
+    EXPECT_NE(std::string(sm_last_error()).find("backend: unknown value " + std::to_string(backend)),
+              std::string::npos)
+        << sm_last_error();
+  }
+  sm_params_free(p);
+  sm_store* store = reinterpret_cast<sm_store*>(1);
+  const std::string path = ::testing::TempDir() + "capi_enum_mode.smdb";
+  std::remove(path.c_str());
+  for (int mode : {3, -2}) {
+    EXPECT_EQ(sm_store_open(path.c_str(), mode, &store), SM_ERR_INVALID_ARGUMENT) << mode;
+    EXPECT_EQ(store, nullptr);
+    EXPECT_NE(std::string(sm_last_error()).find("mode: unknown store mode " + std::to_string(mode)), std::string::npos)
+        << sm_last_error();
+  }
+  EXPECT_FALSE(std::ifstream(path).good()) << "a rejected mode must not create the file";
 }
 
 TEST(CApi, LastErrorIsPerThread) {

@@ -15,6 +15,7 @@
 #include "../cuda/haar_method.hpp"
 #include "backend_impl.hpp"
 #include "backends.hpp"
+#include "expect_error.hpp"
 #include "haar_cpu.hpp"
 #include "scoped_env.hpp"
 #include "spheremask/error.hpp"
@@ -84,7 +85,7 @@ TEST(HaarMethodChoice, ByNAndEnvironment) {
   EXPECT_EQ(cuda::haar_method_for(cuda::kCompactWyMaxN + 1, nullptr), HaarMethod::Orgqr);
   EXPECT_EQ(cuda::haar_method_for(512, "orgqr"), HaarMethod::Orgqr);
   EXPECT_EQ(cuda::haar_method_for(8192, "wy"), HaarMethod::CompactWy);
-  EXPECT_THROW(cuda::haar_method_for(512, "qr"), Error);
+  EXPECT_ERROR_CODE(cuda::haar_method_for(512, "qr"), ErrorCode::InvalidArgument, "SPHEREMASK_CUDA_HAAR");
 }
 
 using testing::ScopedEnv;

@@ -14,6 +14,7 @@
 #include "../cuda/resident_gallery.hpp"
 #include "backend_impl.hpp"
 #include "backends.hpp"
+#include "expect_error.hpp"
 #include "scoped_env.hpp"
 #include "spheremask/error.hpp"
 #include "test_util.hpp"
@@ -55,9 +56,9 @@ TEST(GalleryPlan, CapFromEnvironment) {
   EXPECT_EQ(cuda::gallery_cap_bytes(nullptr), SIZE_MAX);
   EXPECT_EQ(cuda::gallery_cap_bytes(""), SIZE_MAX);
   EXPECT_EQ(cuda::gallery_cap_bytes("3"), size_t(3) << 20);
-  EXPECT_THROW(cuda::gallery_cap_bytes("3M"), Error);
-  EXPECT_THROW(cuda::gallery_cap_bytes("-1"), Error);
-  EXPECT_THROW(cuda::gallery_cap_bytes("x"), Error);
+  EXPECT_ERROR_CODE(cuda::gallery_cap_bytes("3M"), ErrorCode::InvalidArgument, "SPHEREMASK_CUDA_GALLERY_CAP_MIB");
+  EXPECT_ERROR_CODE(cuda::gallery_cap_bytes("-1"), ErrorCode::InvalidArgument);
+  EXPECT_ERROR_CODE(cuda::gallery_cap_bytes("x"), ErrorCode::InvalidArgument);
 }
 
 TEST(GalleryPlan, IdentifyTilesFitTheWorkBudget) {
@@ -176,7 +177,7 @@ TEST(CudaResidentGallery, EmptyGalleryAndOutOfRangeIndex) {
   EXPECT_TRUE(gpu->identify(t.data(), 2, *empty).at(1).empty());
   const auto loaded = gpu->load_gallery(gpu->enroll(t.data(), 2));
   const uint32_t bad[1] = {2};
-  EXPECT_THROW(gpu->verify(t.data(), 1, *loaded, bad), Error);
+  EXPECT_ERROR_CODE(gpu->verify(t.data(), 1, *loaded, bad), ErrorCode::InvalidArgument);
   const uint32_t good[2] = {1, 0};
   const auto d = gpu->verify(t.data(), 2, *loaded, good);
   EXPECT_EQ(d[0], Decision::Reject);

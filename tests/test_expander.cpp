@@ -11,6 +11,7 @@
 #include "expander_net.hpp"
 #include "expander_rng.hpp"
 #include "expander_train_cases.hpp"
+#include "expect_error.hpp"
 #include "spheremask/engine.hpp"
 #include "spheremask/error.hpp"
 #include "spheremask/expander_file.hpp"
@@ -76,7 +77,7 @@ TEST(ExpanderFile, InitIsDeterministicAndSemiOrthogonal) {
       for (uint32_t r = 0; r < 16; ++r) dot += double(a.ws[r * 5 + i]) * a.ws[r * 5 + j];
       EXPECT_NEAR(dot, i == j ? 1.0 : 0.0, 1e-5);
     }
-  EXPECT_THROW(init_expander(17, 8, seed_of(1)), Error);  // m > 2n
+  EXPECT_ERROR_CODE(init_expander(17, 8, seed_of(1)), ErrorCode::InvalidArgument);  // m > 2n
 }
 
 TEST(ExpanderFile, EveryTruncationClassIsNamed) {
@@ -132,7 +133,7 @@ TEST(ExpanderFile, LoadErrorsNameTheFile) {
     EXPECT_NE(std::string(e.what()).find("'header'"), std::string::npos) << e.what();
   }
   std::filesystem::remove(path);
-  EXPECT_THROW(load_expander(path), Error);  // missing file: Io
+  EXPECT_ERROR_CODE(load_expander(path), ErrorCode::Io);  // missing file
 }
 
 TEST(ExpanderForward, UnitRowsDeterministicAndBatchIndependent) {
@@ -216,7 +217,7 @@ TEST(ExpanderTrain, PairsObjectiveAndResidualKnob) {
   // The knob moves the in-batch affine-fit residual up.
   EXPECT_GT(evaluate_objective(nonlinear, o).residual, evaluate_objective(isometric, o).residual);
   o.objective = TrainObjective::Gram;
-  EXPECT_THROW(train_expander(w, o), Error);  // residual weight needs template-space inputs
+  EXPECT_ERROR_CODE(train_expander(w, o), ErrorCode::InvalidArgument, "pairs objective");  // residual weight needs template-space inputs
 }
 
 // Issue 4 item 4: the architecture must reproduce the published contraction at m=128, n=256.
@@ -261,7 +262,7 @@ TEST(ExpanderRecords, RecordFromAnotherExpanderIsAMismatch) {
   none.expander = nullptr;
   none.n = 8;
   none.alpha = 2;
-  EXPECT_THROW(make_engine(none, Backend::Cpu)->verify(t.data(), 1, records), Error);
+  EXPECT_ERROR_CODE(make_engine(none, Backend::Cpu)->verify(t.data(), 1, records), ErrorCode::Mismatch);
 }
 
 }  // namespace

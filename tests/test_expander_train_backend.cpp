@@ -12,6 +12,7 @@
 
 #include "expander_train_backends.hpp"
 #include "expander_train_cases.hpp"
+#include "expect_error.hpp"
 #include "spheremask/engine.hpp"
 #include "spheremask/error.hpp"
 #include "spheremask/expander_file.hpp"
@@ -67,7 +68,7 @@ TEST(ExpanderTrainBackend, ExplicitGpuWithoutDeviceIsUnavailableAndAutoRunsOnThe
     EXPECT_EQ(e.code(), ErrorCode::Unavailable) << e.what();
   }
   EXPECT_EQ(serialize_expander(w), serialize_expander(w0));
-  EXPECT_THROW(internal::cuda_train_probe(w0, o), Error);
+  EXPECT_ERROR_CODE(internal::cuda_train_probe(w0, o), ErrorCode::Unavailable);
   // Auto trains on the CPU: below the threshold, and at n ≥ kTrainGpuMinN without a device (a body of
   // zeros is enough to check where it runs).
   o.backend = Backend::Auto;

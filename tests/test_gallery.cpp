@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "backends.hpp"
+#include "expect_error.hpp"
 #include "spheremask/error.hpp"
 #include "test_util.hpp"
 
@@ -48,9 +49,30 @@ TEST_P(GalleryTest, RejectsForeignGalleryAndBadIndex) {
   const auto t = testing::random_unit_rows(2, 128, 3);
   auto gallery = a->load_gallery(a->enroll(t.data(), 2));
   const std::vector<uint32_t> index = {0, 1};
-  EXPECT_THROW(b->verify(t.data(), 2, *gallery, index), Error);
+  EXPECT_ERROR_CODE(b->verify(t.data(), 2, *gallery, index), ErrorCode::InvalidArgument, "another engine");
+  EXPECT_ERROR_CODE(b->identify(t.data(), 2, *gallery), ErrorCode::InvalidArgument, "another engine");
   const std::vector<uint32_t> bad = {0, 2};
-  EXPECT_THROW(a->verify(t.data(), 2, *gallery, bad), Error);
+  EXPECT_ERROR_CODE(a->verify(t.data(), 2, *gallery, bad), ErrorCode::InvalidArgument);
+}
+
+// A gallery outlives its engine; a new engine — possibly built at the freed engine's address, which
+// a raw-address check could not tell apart — must refuse it rather than use its stale backend state.
+TEST_P(GalleryTest, GalleryOfADestroyedEngineIsRefused) {
+  Params p;
+  p.m = p.n = 128;
+  const auto t = testing::random_unit_rows(2, 128, 5);
+  auto first = make_engine(p, backend());
+  auto gallery = first->load_gallery(first->enroll(t.data(), 2));
+  const void* old_address = first.get();
+  first.reset();
+  std::vector<std::unique_ptr<Engine>> later;  // several tries make reuse of the address likely
+  for (int i = 0; i < 4; ++i) later.push_back(make_engine(p, backend()));
+  bool reused = false;
+  for (const auto& e : later) {
+    reused = reused || e.get() == old_address;
+    EXPECT_ERROR_CODE(e->identify(t.data(), 2, *gallery), ErrorCode::InvalidArgument, "destroyed");
+  }
+  RecordProperty("engine_address_reused", reused ? "yes" : "no");
 }
 
 INSTANTIATE_BACKENDS(GalleryTest);

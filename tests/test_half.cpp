@@ -57,7 +57,9 @@ TEST(Half, AllHalvesRoundTrip) {
       ASSERT_NE(float_to_half(f) & 0x3ff, 0) << std::hex << h;
     } else {
       ASSERT_EQ(float_to_half(f), h) << std::hex << h;
+#ifdef __FLT16_MAX__  // the compiler has _Float16 (gcc 12; clang only from 15 on x86-64)
       ASSERT_EQ(f, float(static_cast<_Float16>(std::bit_cast<_Float16>(uint16_t(h))))) << std::hex << h;
+#endif
     }
   }
 }
@@ -65,6 +67,9 @@ TEST(Half, AllHalvesRoundTrip) {
 // Rounding of arbitrary floats agrees with the compiler's correctly rounded conversion: random bit
 // patterns across the whole range, and every float near each half boundary.
 TEST(Half, MatchesCompilerFloat16Rounding) {
+#ifndef __FLT16_MAX__
+  GTEST_SKIP() << "this compiler has no _Float16 to compare with (clang before 15 on x86-64)";
+#else
   auto check = [](float f) {
     if (std::isnan(f)) return;
     const uint16_t want = std::bit_cast<uint16_t>(static_cast<_Float16>(f));
@@ -85,6 +90,7 @@ TEST(Half, MatchesCompilerFloat16Rounding) {
       }
     }
   }
+#endif
 }
 
 }  // namespace

@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <atomic>
 #include <functional>
+#include <thread>
+#include <vector>
 
 #include "spheremask/engine.hpp"
 #include "spheremask/error.hpp"
@@ -34,6 +37,21 @@ TEST(Params, CodeBitsAndMinimumAngle) {
   EXPECT_NEAR(min_angle_deg(2), 60.0, 1e-9);
   // Monotone in n for fixed α.
   EXPECT_LT(code_bits(512, 16), code_bits(1024, 16));
+}
+
+// Record parsing calls code_bits from several threads; it must not touch global state (std::lgamma
+// writes `signgam`, a race ThreadSanitizer reports). Each thread must also get the exact answer.
+TEST(Params, CodeBitsIsSafeFromSeveralThreads) {
+  const double expected = code_bits(512, 16);
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 2000; ++i)
+        if (code_bits(512, 16) != expected) ++wrong;
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 TEST(Params, DefaultsAreTheOriginalIronMask) {

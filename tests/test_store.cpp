@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "spheremask/engine.hpp"
 #include "spheremask/error.hpp"
 #include "spheremask/store.hpp"
@@ -168,6 +170,45 @@ TEST(Store, RefusesFilesThatAreNotStores) {
   EXPECT_NE(std::string(e.what()).find("not a spheremask store"), std::string::npos) << e.what();
   testing::write_text(dir.file("text.sqlite"), "hello, this is not a database at all, not even close....................");
   EXPECT_EQ(error_of([&] { Store::open(dir.file("text.sqlite")); }).code(), ErrorCode::Store);
+}
+
+// The metadata columns a gallery is selected by are bound from a RecordConfig built per row; they must
+// hold the record's own ids byte for byte (AddressSanitizer caught them read from a dead temporary).
+TEST(Store, MetadataColumnsHoldTheRecordsIdsExactly) {
+  ScratchDir dir("store-columns");
+  const std::string path = dir.file("db.sqlite");
+  Params p;
+  p.m = p.n = 128;
+  p.alpha = 16;
+  std::array<uint8_t, 32> app_key{};
+  for (size_t i = 0; i < app_key.size(); ++i) app_key[i] = uint8_t(0xA0 + i);
+  p.app_key = app_key;
+  EnrollOptions o;
+  o.insecure_seed = std::array<uint8_t, 32>{3};
+  const auto t = testing::random_unit_rows(3, 128, 5);
+  const auto records = make_engine(p, Backend::Cpu)->enroll(t.data(), 3, o);
+  Store::open(path).put(std::vector<std::string>{"a", "b", "c"}, records);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT id, expander_id, app_id, dtype FROM records ORDER BY id", -1, &s, nullptr),
+            SQLITE_OK);
+  for (size_t i = 0; i < records.size(); ++i) {
+    ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+    ASSERT_EQ(sqlite3_column_bytes(s, 1), 32);
+    ASSERT_EQ(sqlite3_column_bytes(s, 2), 32);
+    const auto* expander = static_cast<const uint8_t*>(sqlite3_column_blob(s, 1));
+    const auto* app = static_cast<const uint8_t*>(sqlite3_column_blob(s, 2));
+    EXPECT_TRUE(std::equal(records[i].expander_id.begin(), records[i].expander_id.end(), expander)) << i;
+    EXPECT_TRUE(std::equal(records[i].app_id.begin(), records[i].app_id.end(), app)) << i;
+    EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(s, 3)), "f32");
+  }
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  const auto configs = Store::open(path, StoreMode::ReadOnly).configurations();
+  ASSERT_EQ(configs.size(), 1u);
+  EXPECT_EQ(configs[0].first, RecordConfig::of(records[0]));
+  EXPECT_NE(records[0].app_id, (std::array<uint8_t, 32>{}));
 }
 
 TEST(Store, UsesWriteAheadLogging) {

@@ -1,5 +1,7 @@
 // Helpers of the store tests: a scratch directory, test templates, and running the CLI as a child.
 #pragma once
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -53,10 +55,18 @@ struct CliResult {
 };
 
 // Starts the CLI with args, stdout/stderr to files in dir; returns the child's pid.
-inline pid_t spawn_cli(const std::vector<std::string>& args, const std::string& out_path, const std::string& err_path) {
+// file_size_limit > 0: the child may write no file beyond that many bytes (RLIMIT_FSIZE, SIGXFSZ
+// ignored so writes fail with EFBIG): a full disk, simulated without privileges.
+inline pid_t spawn_cli(const std::vector<std::string>& args, const std::string& out_path, const std::string& err_path,
+                       size_t file_size_limit = 0) {
   const pid_t pid = ::fork();
   if (pid == 0) {
     if (!std::freopen(out_path.c_str(), "w", stdout) || !std::freopen(err_path.c_str(), "w", stderr)) ::_exit(127);
+    if (file_size_limit > 0) {
+      ::signal(SIGXFSZ, SIG_IGN);
+      const rlimit limit{rlim_t(file_size_limit), rlim_t(file_size_limit)};
+      if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(126);
+    }
     std::vector<char*> argv;
     std::string cli = SPHEREMASK_CLI_PATH;
     argv.push_back(cli.data());
@@ -75,10 +85,10 @@ inline int wait_exit_code(pid_t pid) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-inline CliResult run_cli(const ScratchDir& dir, const std::vector<std::string>& args) {
+inline CliResult run_cli(const ScratchDir& dir, const std::vector<std::string>& args, size_t file_size_limit = 0) {
   const std::string out = dir.file("cli.out"), err = dir.file("cli.err");
   CliResult r;
-  r.exit_code = wait_exit_code(spawn_cli(args, out, err));
+  r.exit_code = wait_exit_code(spawn_cli(args, out, err, file_size_limit));
   r.out = read_text(out);
   r.err = read_text(err);
   return r;

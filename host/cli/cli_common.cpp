@@ -122,11 +122,19 @@ std::vector<Record> load_record_dir(const std::string& dir, bool allow_weak) {
   if (!fs::is_directory(dir)) throw Error(ErrorCode::Io, dir + ": not a directory");
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(dir))
-    if (e.is_regular_file() && e.path().extension() == ".smhd") files.push_back(e.path());
+    if (e.path().extension() == ".smhd") files.push_back(e.path());
   std::sort(files.begin(), files.end());
   std::vector<Record> out;
   out.reserve(files.size());
   for (const auto& f : files) {
+    // Every .smhd entry must be a plain file; symlinks are not followed: a record swapped for a link
+    // (to another subject's record, a device, a FIFO) is an error naming it, never read or skipped.
+    const auto status = fs::symlink_status(f);
+    if (fs::is_symlink(status))
+      throw Error(ErrorCode::Io, f.string() + ": is a symbolic link; records must be regular files (links are not followed)");
+    if (!fs::is_regular_file(status))
+      throw Error(ErrorCode::Io, f.string() + ": is " + (fs::is_directory(status) ? "a directory" : "not a regular file") +
+                                     "; records must be regular files");
     const std::string bytes = read_file(f.string());
     try {
       out.push_back(Record::parse({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, allow_weak));

@@ -116,7 +116,13 @@ void run_store_enroll(const EngineFlags& flags, const StoreEnrollOptions& option
       run = run_end;
     }
     for (size_t k = begin; k < end; ++k) batch_ids.push_back(groups.ids[todo[k]]);
-    store.put(batch_ids, records, options.replace);  // one transaction: the whole batch or nothing
+    try {
+      store.put(batch_ids, records, options.replace);  // one transaction: the whole batch or nothing
+    } catch (const Error& e) {
+      // Disk full, read-only medium, I/O error: say what is kept and how to go on.
+      throw Error(e.code(), std::string(e.what()) + "; " + std::to_string(skipped + begin) + " of " +
+                                std::to_string(groups.ids.size()) + " ids are in the store; rerun the same command to resume");
+    }
     progress.update(end);
   }
   progress.finish();

@@ -25,7 +25,8 @@ enum class Backend { Auto, Cpu, Cuda };
 SPHEREMASK_API const char* backend_name(Backend b);
 // "cpu" | "cuda" | "auto"; throws Error{InvalidArgument} otherwise.
 SPHEREMASK_API Backend parse_backend(std::string_view name);
-// Number of usable CUDA devices; 0 when not compiled in, no driver or no device.
+// Number of usable CUDA devices; 0 when not compiled in, no driver or no device. Any other driver
+// error throws Error{Backend} naming it (Backend::Auto then fails instead of silently using the CPU).
 SPHEREMASK_API int cuda_device_count();
 
 struct EngineOptions {
@@ -70,10 +71,13 @@ class SPHEREMASK_API Gallery {
 
  private:
   friend class Engine;
-  Gallery(std::vector<Record> records, std::unique_ptr<internal::ResidentGallery> resident, const void* owner);
+  Gallery(std::vector<Record> records, std::unique_ptr<internal::ResidentGallery> resident,
+          std::weak_ptr<const void> owner);
   std::vector<Record> records_;
   std::unique_ptr<internal::ResidentGallery> resident_;
-  const void* owner_;
+  // The loading engine's token: expires with that engine, and no other engine holds the same one, even
+  // one constructed later at the same address (a raw address could not tell them apart).
+  std::weak_ptr<const void> owner_;
   // Per record: outcome of its MAC check (0 unknown, 1 authentic, 2 tampered), see Engine::verify.
   std::unique_ptr<std::atomic<uint8_t>[]> mac_memo_;
 };
@@ -161,6 +165,7 @@ class SPHEREMASK_API Engine {
   std::array<uint8_t, 32> expander_id_{};
   std::array<uint8_t, 32> app_id_{};
   std::vector<float> app_transform_;  // n×n S_app when an application key is set
+  std::shared_ptr<const void> gallery_token_;  // identifies the galleries this engine loaded
 };
 
 SPHEREMASK_API std::unique_ptr<Engine> make_engine(const Params& params, Backend backend = Backend::Auto,

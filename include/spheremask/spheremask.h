@@ -63,7 +63,8 @@ SPHEREMASK_API uint32_t sm_version(void);
 SPHEREMASK_API const char* sm_version_string(void);
 /* ABI version (the soname suffix, libspheremask.so.N). */
 SPHEREMASK_API int sm_abi_version(void);
-/* Usable CUDA devices; 0 when CUDA is not compiled in, or there is no driver or no device. */
+/* Usable CUDA devices; 0 when CUDA is not compiled in, or there is no driver or no device; -1 when the
+ * driver reports another error (sm_last_error() names it). */
 SPHEREMASK_API int sm_cuda_device_count(void);
 /* Security of the code C(n, alpha) in bits: log2(binom(n, alpha)) + alpha. */
 SPHEREMASK_API double sm_code_bits(uint32_t n, uint32_t alpha);
@@ -91,12 +92,14 @@ typedef enum sm_dtype { SM_DTYPE_F32 = 0, SM_DTYPE_F16 = 1 } sm_dtype;
  * one. alpha: nonzeros of a codeword (16 is the original IronMask). dtype: storage of P in records.
  * allow_weak: accept codes under 80 bits, and enrollment through an expander without an application key
  * (sm_params_set_app_key), which is otherwise refused with SM_ERR_WEAK_PARAMETERS (tests only). expander_path: SMTE file, or NULL for none.
- * Defaults of the C++ API: m = n = 512, alpha = 16, SM_DTYPE_F32. */
-SPHEREMASK_API sm_status sm_params_create(uint32_t m, uint32_t n, uint32_t alpha, sm_dtype dtype, int allow_weak,
+ * Defaults of the C++ API: m = n = 512, alpha = 16, SM_DTYPE_F32.
+ * Enum arguments (dtype, backend, store mode) are taken as int, since a C caller may pass any
+ * integer: a value that names no enumerator is SM_ERR_INVALID_ARGUMENT. */
+SPHEREMASK_API sm_status sm_params_create(uint32_t m, uint32_t n, uint32_t alpha, int dtype, int allow_weak,
                                           const char* expander_path, sm_params** out);
 /* As sm_params_create, sharing an expander loaded once (may be NULL). The params keep their own
  * reference: the expander handle may be freed afterwards. */
-SPHEREMASK_API sm_status sm_params_create_with_expander(uint32_t m, uint32_t n, uint32_t alpha, sm_dtype dtype,
+SPHEREMASK_API sm_status sm_params_create_with_expander(uint32_t m, uint32_t n, uint32_t alpha, int dtype,
                                                         int allow_weak, const sm_expander* expander,
                                                         sm_params** out);
 /* Application binding (unlinkability across deployments): a 32-byte secret application key. */
@@ -108,9 +111,9 @@ SPHEREMASK_API void sm_params_free(sm_params* params);
 typedef struct sm_engine sm_engine;
 typedef enum sm_backend { SM_BACKEND_AUTO = 0, SM_BACKEND_CPU = 1, SM_BACKEND_CUDA = 2 } sm_backend;
 
-/* AUTO picks CUDA when compiled in and a device exists, else the CPU. threads: CPU worker threads
+/* backend: an sm_backend value; AUTO picks CUDA when compiled in and a device exists, else the CPU. threads: CPU worker threads
  * (0 = all cores). device: CUDA device ordinal. The engine copies what it needs from params. */
-SPHEREMASK_API sm_status sm_engine_create(const sm_params* params, sm_backend backend, int threads, int device,
+SPHEREMASK_API sm_status sm_engine_create(const sm_params* params, int backend, int threads, int device,
                                           sm_engine** out);
 SPHEREMASK_API void sm_engine_free(sm_engine* engine);
 /* The backend actually in use (CPU or CUDA, never AUTO). */
@@ -226,7 +229,8 @@ typedef enum sm_store_mode {
   SM_STORE_CREATE = 2 /* read-write, creating the file if needed */
 } sm_store_mode;
 
-SPHEREMASK_API sm_status sm_store_open(const char* path, sm_store_mode mode, sm_store** out);
+/* mode: an sm_store_mode value. */
+SPHEREMASK_API sm_status sm_store_open(const char* path, int mode, sm_store** out);
 SPHEREMASK_API void sm_store_free(sm_store* store);
 SPHEREMASK_API sm_status sm_store_count(sm_store* store, size_t* count);
 /* Stores ids[i] -> record i of `records` (count = sm_records_count) in one transaction: all or
