@@ -5,6 +5,8 @@
 #include <string>
 
 #include "crypto.hpp"
+#include "format/chunk_digests.hpp"
+#include "format/digest_tree.hpp"
 #include "record_batch.hpp"
 #include "spheremask/detail/codeword.hpp"
 #include "spheremask/detail/half.hpp"
@@ -14,7 +16,7 @@ namespace spheremask {
 namespace {
 
 constexpr uint8_t kMagic[4] = {'S', 'M', 'H', 'D'};
-constexpr uint16_t kVersion = 1;
+static_assert(kRecordChunkBytes == format::kChunkBytes);
 
 struct Writer {
   uint8_t* p;
@@ -36,19 +38,29 @@ struct Reader {
   throw Error(ErrorCode::InvalidRecord, "record field '" + field + "': " + why);
 }
 
+std::vector<crypto::Digest> digests_of(std::span<const uint8_t> p, int threads) {
+  std::vector<crypto::Digest> d(format::chunk_count(p.size()));
+  format::chunk_digests(p, d.data(), threads);
+  return d;
+}
+
 }  // namespace
 
-std::array<uint8_t, kRecordHeaderSize> Record::header() const {
-  std::array<uint8_t, kRecordHeaderSize> h{};
+std::vector<uint8_t> Record::header() const {
+  std::vector<uint8_t> h(header_size());
   Writer w{h.data()};
   w.bytes(kMagic, 4);
-  w.u16(kVersion);
+  w.u16(version);
   w.u16(flags);
   w.u32(m);
   w.u32(n);
   w.u16(uint16_t(alpha));
   w.u8(uint8_t(dtype));
   w.u8(hash_alg);
+  if (version != kRecordVersion1) {
+    w.u16(samples);
+    w.u16(0);  // reserved
+  }
   w.bytes(expander_id.data(), 32);
   w.bytes(app_id.data(), 32);
   w.bytes(salt.data(), 16);
@@ -56,36 +68,63 @@ std::array<uint8_t, kRecordHeaderSize> Record::header() const {
   return h;
 }
 
+void Record::update_digests() {
+  if (version == kRecordVersion1)
+    p_digests.clear();
+  else
+    p_digests = digests_of(p, 0);
+}
+
+std::array<uint8_t, 32> Record::checksum() const {
+  const auto h = header();
+  if (version == kRecordVersion1) return crypto::Sha256().update(h).update(p).final();
+  if (p_digests.size() == chunk_count()) return format::digest_tree_root(h, p_digests);
+  return format::digest_tree_root(h, digests_of(p, 0));
+}
+
 std::vector<uint8_t> Record::serialize() const {
   if (p.size() != p_bytes())
     throw Error(ErrorCode::InvalidArgument, "record P holds " + std::to_string(p.size()) + " bytes, expected " +
                                                 std::to_string(p_bytes()));
+  if (version != kRecordVersion1 && version != kRecordVersion2)
+    throw Error(ErrorCode::InvalidArgument, "record version " + std::to_string(version) + " is not 1 or 2");
+  const uint8_t want_alg = version == kRecordVersion1 ? kHashSha256 : kHashDigestTree;
+  if (hash_alg != want_alg)
+    throw Error(ErrorCode::InvalidArgument, "record hash_alg " + std::to_string(hash_alg) + " does not belong to version " +
+                                                std::to_string(version));
+  if (version == kRecordVersion2 && samples == 0)
+    throw Error(ErrorCode::InvalidArgument, "record samples is 0 (at least one template is averaged)");
   std::vector<uint8_t> out(serialized_size());
   const auto h = header();
   std::memcpy(out.data(), h.data(), h.size());
   std::memcpy(out.data() + h.size(), p.data(), p.size());
   const size_t body = h.size() + p.size();
-  const auto checksum = crypto::sha256({out.data(), body});
-  std::memcpy(out.data() + body, checksum.data(), 32);
+  const auto sum = checksum();
+  std::memcpy(out.data() + body, sum.data(), 32);
   std::memcpy(out.data() + body + 32, mac.data(), 32);
   return out;
 }
 
 Record Record::parse(std::span<const uint8_t> bytes, bool allow_weak) {
-  return internal::parse_record(bytes, allow_weak, nullptr);
+  return internal::parse_record(bytes, allow_weak, nullptr, 0);
 }
 
-Record internal::parse_record(std::span<const uint8_t> bytes, bool allow_weak, const crypto::Digest* body_sha256) {
-  const size_t min_size = kRecordHeaderSize + kRecordTrailerSize;
+Record internal::parse_record(std::span<const uint8_t> bytes, bool allow_weak, const crypto::Digest* body_sha256,
+                              int hash_threads) {
   if (bytes.size() < 4) invalid("magic", "truncated record (" + std::to_string(bytes.size()) + " bytes)");
   if (std::memcmp(bytes.data(), kMagic, 4) != 0) invalid("magic", "not an SMHD record");
+  if (bytes.size() < 6) invalid("version", "truncated record (" + std::to_string(bytes.size()) + " bytes)");
+  Reader r{bytes.data() + 4};
+  Record rec;
+  rec.version = r.u16();
+  if (rec.version != kRecordVersion1 && rec.version != kRecordVersion2)
+    invalid("version", "unsupported version " + std::to_string(rec.version));
+  const bool v1 = rec.version == kRecordVersion1;
+  const size_t header_size = rec.header_size();
+  const size_t min_size = header_size + kRecordTrailerSize;
   if (bytes.size() < min_size)
     invalid("size", "truncated record (" + std::to_string(bytes.size()) + " bytes, header and trailer need " +
                         std::to_string(min_size) + ")");
-  Reader r{bytes.data() + 4};
-  Record rec;
-  const uint16_t version = r.u16();
-  if (version != kVersion) invalid("version", "unsupported version " + std::to_string(version));
   rec.flags = r.u16();
   if (rec.flags & ~kFlagDeterministic) invalid("flags", "unknown flag bits set");
   rec.m = r.u32();
@@ -99,7 +138,16 @@ Record internal::parse_record(std::span<const uint8_t> bytes, bool allow_weak, c
     invalid("alpha", std::to_string(rec.alpha) + " is outside 1..min(64, n-1)");
   if (dtype > 1) invalid("dtype", "unknown P dtype " + std::to_string(dtype));
   rec.dtype = Dtype(dtype);
-  if (rec.hash_alg != kHashSha256) invalid("hash_alg", "unknown hash algorithm " + std::to_string(rec.hash_alg));
+  const uint8_t want_alg = v1 ? kHashSha256 : kHashDigestTree;
+  if (rec.hash_alg != want_alg)
+    invalid("hash_alg", "hash algorithm " + std::to_string(rec.hash_alg) + " in a version " + std::to_string(rec.version) +
+                            " record (expected " + std::to_string(want_alg) + ")");
+  if (!v1) {
+    rec.samples = r.u16();
+    if (rec.samples == 0) invalid("samples", "0 templates averaged (at least 1)");
+    const uint16_t reserved = r.u16();
+    if (reserved != 0) invalid("reserved", "must be 0, is " + std::to_string(reserved));
+  }
   if (!allow_weak && code_bits(rec.n, rec.alpha) < kMinBits)
     invalid("alpha", "code C(" + std::to_string(rec.n) + ", " + std::to_string(rec.alpha) + ") is under 80 bits");
   if (bytes.size() != rec.serialized_size())
@@ -109,11 +157,19 @@ Record internal::parse_record(std::span<const uint8_t> bytes, bool allow_weak, c
   r.bytes(rec.app_id.data(), 32);
   r.bytes(rec.salt.data(), 16);
   r.bytes(rec.verifier.data(), 32);
-  const size_t body = kRecordHeaderSize + rec.p_bytes();
-  const auto checksum = body_sha256 ? *body_sha256 : crypto::sha256(bytes.first(body));
+  const size_t body = header_size + rec.p_bytes();
+  const auto p_span = bytes.subspan(header_size, rec.p_bytes());
+  crypto::Digest checksum;
+  if (v1) {
+    checksum = body_sha256 ? *body_sha256 : crypto::sha256(bytes.first(body));
+  } else {
+    rec.p_digests = digests_of(p_span, hash_threads);
+    checksum = format::digest_tree_root(bytes.first(header_size), rec.p_digests);
+  }
   if (!crypto::equal_ct(checksum.data(), bytes.data() + body, 32))
-    invalid("checksum", "SHA-256 mismatch: the record is corrupted");
-  rec.p.assign(bytes.begin() + kRecordHeaderSize, bytes.begin() + body);
+    invalid("checksum", v1 ? "SHA-256 mismatch: the record is corrupted"
+                           : "digest-tree root mismatch: the record is corrupted");
+  rec.p.assign(p_span.begin(), p_span.end());
   std::memcpy(rec.mac.data(), bytes.data() + body + 32, 32);
   const size_t count = size_t(rec.n) * rec.n;
   if (rec.dtype == Dtype::F32) {
