@@ -18,6 +18,12 @@ for n in 512 1024; do
   /usr/bin/python3 bench/peers/ironmask_torch.py --op enroll --n "$n" --alpha 16 --count "$count" --threads "$threads" --repeats 5
   "$cli" bench --op verify --n "$n" --alpha 16 --count 256 --backend cpu --threads "$threads" --repeats 5 --json
   /usr/bin/python3 bench/peers/ironmask_torch.py --op verify --n "$n" --alpha 16 --count 256 --threads "$threads" --repeats 5
+  # From bytes (the server flow): each timed run parses the serialized records (SMHD v2: one chunked
+  # hashing pass over P), then verifies; the peer parses header ‖ P ‖ mac and hashes P once for its MAC.
+  for dtype in f32 f16; do
+    "$cli" bench --op verify --from-bytes --dtype "$dtype" --n "$n" --alpha 16 --count 256 --backend cpu --threads "$threads" --repeats 5 --json
+  done
+  /usr/bin/python3 bench/peers/ironmask_torch.py --op verify --from-bytes --n "$n" --alpha 16 --count 256 --threads "$threads" --repeats 5
   # Records loaded once as a gallery: each record's MAC is checked on its first match only.
   "$cli" bench --op verify --resident --n "$n" --alpha 16 --count 256 --backend cpu --threads "$threads" --repeats 5 --json
   /usr/bin/python3 bench/peers/ironmask_torch.py --op verify --resident --n "$n" --alpha 16 --count 256 --threads "$threads" --repeats 5

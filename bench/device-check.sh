@@ -154,6 +154,13 @@ if want bench; then
     run_row "\"mode\":\"per-call\"" 30 "$CLI" bench --op enroll --backend cuda --n "$n" --alpha "$ALPHA" --count "${ENROLL_COUNT[$n]}" --json
     run_row "\"mode\":\"per-call\"" 30 "$CLI" bench --op verify --backend cuda --n "$n" --alpha "$ALPHA" --count "${VERIFY_COUNT[$n]}" --json
   done
+  # From bytes (SMHD v2 parse: one chunked hashing pass over P on the host, then verify): the server flow.
+  for n in 512 1024; do
+    for dtype in f32 f16; do
+      run_row "\"mode\":\"from-bytes\"" 30 "$CLI" bench --op verify --from-bytes --backend cuda --dtype "$dtype" --n "$n" \
+        --alpha "$ALPHA" --count "${VERIFY_COUNT[$n]}" --json
+    done
+  done
 fi
 
 # 3. Verification against a resident gallery (P uploaded once): floor = bytes of P / HBM bandwidth.
@@ -193,6 +200,7 @@ if want peer; then
     peer 90 --op enroll --n "${PEER_SIZES// /,}" --count "$(counts PEER_ENROLL_COUNT "$PEER_SIZES")"
     peer 90 --op verify --n "${PEER_SIZES// /,}" --count "$(counts PEER_VERIFY_COUNT "$PEER_SIZES")"
     peer 60 --op verify --resident --n 512,1024 --count "$(counts PEER_VERIFY_COUNT "512 1024")"
+    peer 60 --op verify --from-bytes --n 512,1024 --count "$(counts PEER_VERIFY_COUNT "512 1024")"
   else
     say "PyTorch with CUDA is not importable here: peer skipped"
   fi

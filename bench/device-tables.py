@@ -15,8 +15,9 @@ for key, bw, peak in table:
 pcie = 50e9
 rows = [json.loads(l) for l in open(raw) if l.strip()]
 # The peer keeps P on the GPU; per call it reads P back for the MACs, resident it remembers MAC outcomes.
-peers = {(r["result"]["op"], r["result"]["n"], bool(r["result"].get("resident"))): r["result"]["per_second"]
-         for r in rows if r["impl"] == "torch"}
+# From bytes, each side parses serialized records in every timed run.
+peers = {(r["result"]["op"], r["result"]["n"], bool(r["result"].get("resident")), bool(r["result"].get("from_bytes"))):
+         r["result"]["per_second"] for r in rows if r["impl"] == "torch"}
 results = []
 for r in rows:
     if r["impl"] != "spheremask":
@@ -39,7 +40,7 @@ for r in rows:
     else:
         floor = fp32 / (4.0 / 3.0 * n ** 3)
         pcie_floor = pcie / p_bytes      # P downloaded to the host
-    peer = peers.get((op, n, mode == "resident")) if mode in ("per-call", "resident") else None
+    peer = peers.get((op, n, mode == "resident", mode == "from-bytes")) if mode in ("per-call", "resident", "from-bytes") else None
     results.append(dict(op=op, mode=mode + (" [%s]" % build if build else ""), dtype=b.get("dtype", "f32"), n=n, alpha=b["alpha"], count=count,
                         per_second=b["per_second"],
                         floor_per_second=floor, fraction_of_floor=b["per_second"] / floor,

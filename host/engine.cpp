@@ -9,6 +9,8 @@
 
 #include "backend_impl.hpp"
 #include "crypto.hpp"
+#include "format/chunk_digests.hpp"
+#include "format/record_upgrade.hpp"
 #include "keyflow.hpp"
 #include "parallel.hpp"
 #include "record_pointers.hpp"
@@ -157,11 +159,16 @@ std::vector<Record> Engine::enroll(const float* templates, size_t count, const E
       if (status[i] != internal::kEnrollOk)
         throw Error(ErrorCode::Backend, "enrollment of row " + std::to_string(start + i) +
                                             " failed its check ‖P·t − c‖∞ < 1e-4");
+    // The chunk digests of P (the v2 checksum and MAC input) are hashed once here; serialize and
+    // verification reuse them. One thread per record when there are enough records to go round.
+    const int hash_threads = bs >= size_t(threads) ? 1 : 0;
     internal::parallel_for(bs, threads, [&](size_t b, size_t e, int) {
       std::vector<crypto::Digest> keys(e - b), macs(e - b);
       std::vector<const Record*> made(e - b);
       for (size_t i = b; i < e; ++i) {
         Record& r = records[start + i];
+        r.p_digests.resize(r.chunk_count());
+        format::chunk_digests(r.p, r.p_digests.data(), hash_threads);
         r.verifier = keyflow::verifier(r.salt.data(), secrets[i].c);
         keys[i - b] = keyflow::mac_key(r.salt.data(), secrets[i].c);
         made[i - b] = &r;
@@ -226,7 +233,7 @@ void macs_hold(const Record* const* records, const detail::Codeword* const* code
 std::vector<KeyedDecision> Engine::verify_batches(const float* probes, size_t count,
                                                   const std::vector<const Record*>& records,
                                                   const std::string_view* context, const BatchDecoder& decode,
-                                                  std::atomic<uint8_t>* const* memos) {
+                                                  std::atomic<uint8_t>* const* memos, const AcceptHook* on_accept) {
   if (count > 0 && probes == nullptr) throw Error(ErrorCode::InvalidArgument, "probes is null");
   std::vector<KeyedDecision> out(count);
   const int threads = internal::resolve_threads(options_.threads);
@@ -270,6 +277,7 @@ std::vector<KeyedDecision> Engine::verify_batches(const float* probes, size_t co
           d.decision = Decision::Tampered;
         } else {
           d.decision = Decision::Accept;
+          if (on_accept) (*on_accept)(start + i, matched[i]);
           if (context) {
             auto key = keyflow::derive_key(r.salt.data(), matched[i], *context);
             std::memcpy(d.key.mutable_bytes().data(), key.data(), 32);
@@ -286,7 +294,7 @@ std::vector<KeyedDecision> Engine::verify_batches(const float* probes, size_t co
 
 std::vector<KeyedDecision> Engine::verify_common(const float* probes, size_t count,
                                                  const std::vector<const Record*>& records,
-                                                 const std::string_view* context) {
+                                                 const std::string_view* context, const AcceptHook* on_accept) {
   if (records.size() != count)
     throw Error(ErrorCode::InvalidArgument, std::to_string(count) + " probes but " + std::to_string(records.size()) +
                                                 " records (probe i is verified against record i)");
@@ -312,7 +320,7 @@ std::vector<KeyedDecision> Engine::verify_common(const float* probes, size_t cou
         cw[k].wipe();
       }
     }
-  });
+  }, nullptr, on_accept);
 }
 
 std::vector<Decision> Engine::verify(const float* probes, size_t count, std::span<const Record> records) {
@@ -327,6 +335,17 @@ std::vector<KeyedDecision> Engine::verify_and_derive(const float* probes, size_t
                                                      std::string_view context) {
   for (size_t i = 0; i < records.size(); ++i) check_record(records[i], i);
   return verify_common(probes, count, internal::record_pointers(records), &context);
+}
+
+std::vector<KeyedDecision> Engine::verify_and_upgrade(const float* probes, size_t count,
+                                                      std::span<const Record> records, std::string_view context,
+                                                      std::vector<std::optional<Record>>& upgraded) {
+  for (size_t i = 0; i < records.size(); ++i) check_record(records[i], i);
+  upgraded.assign(records.size(), std::nullopt);
+  const AcceptHook hook = [&](size_t i, const detail::Codeword& c) {
+    if (records[i].version == kRecordVersion1) upgraded[i] = format::upgrade_to_v2(records[i], c);
+  };
+  return verify_common(probes, count, internal::record_pointers(records), &context, &hook);
 }
 
 namespace {

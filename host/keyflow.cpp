@@ -43,17 +43,31 @@ crypto::Digest mac_key(const uint8_t salt[16], const detail::Codeword& c) {
   return expand(salt, c, "spheremask/v1/mac", {});
 }
 
+namespace {
+constexpr std::string_view kV2MacLabel = "spheremask/v2/mac";
+}  // namespace
+
 crypto::Digest record_mac(const crypto::Digest& key, const Record& r) {
-  const auto header = r.header();
-  return crypto::HmacSha256(key).update(header.data(), header.size()).update(r.p.data(), r.p.size()).final();
+  crypto::Digest out;
+  const Record* one = &r;
+  record_macs(&key, &one, 1, &out);
+  return out;
 }
 
 void record_macs(const crypto::Digest* keys, const Record* const* records, size_t count, crypto::Digest* out) {
-  std::vector<std::array<uint8_t, kRecordHeaderSize>> headers(count);
+  // v1: the header and P; v2: the label and the root (the checksum, 32 bytes).
+  std::vector<std::vector<uint8_t>> first(count);
+  std::vector<crypto::Digest> roots(count);
   std::vector<crypto::HmacJob> jobs(count);
   for (size_t i = 0; i < count; ++i) {
-    headers[i] = records[i]->header();
-    jobs[i] = {keys[i].data(), headers[i], records[i]->p};
+    const Record& r = *records[i];
+    if (r.version == kRecordVersion1) {
+      first[i] = r.header();
+      jobs[i] = {keys[i].data(), first[i], r.p};
+    } else {
+      roots[i] = r.checksum();
+      jobs[i] = {keys[i].data(), text(kV2MacLabel), roots[i]};
+    }
   }
   crypto::hmac_sha256_many(jobs, out);
 }

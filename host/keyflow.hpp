@@ -24,9 +24,11 @@ crypto::Digest verifier(const uint8_t salt[16], const detail::Codeword& c);
 // HKDF-Expand(HKDF-Extract(salt, enc(c)), "spheremask/v1/key" ‖ context, 32)
 crypto::Digest derive_key(const uint8_t salt[16], const detail::Codeword& c, std::string_view context);
 crypto::Digest mac_key(const uint8_t salt[16], const detail::Codeword& c);
-// HMAC-SHA-256(mac_key, header ‖ P)
+// v1: HMAC-SHA-256(mac_key, header ‖ P). v2: HMAC-SHA-256(mac_key, "spheremask/v2/mac" ‖ root), the root
+// over the record's chunk digests (P itself is not hashed again).
 crypto::Digest record_mac(const crypto::Digest& mac_key, const Record& r);
-// The MACs of several records at once (interleaved SHA-256 where the CPU has the SHA extensions).
+// The MACs of several records at once (v1 bodies on interleaved SHA-256 lanes where the CPU has the SHA
+// extensions).
 void record_macs(const crypto::Digest* mac_keys, const Record* const* records, size_t count, crypto::Digest* out);
 
 // SHA-256("spheremask/v1/det/" ‖ label ‖ seed ‖ u64le(index))

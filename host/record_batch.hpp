@@ -1,5 +1,6 @@
-// Parsing many serialized records at once (store scans): the checksums — a SHA-256 over each whole
-// record, most of the parse time — are hashed several at a time and the records spread over threads.
+// Parsing many serialized records at once (store scans), spread over threads. The checksums are most of
+// the parse time: v1 bodies are hashed several records at a time on interleaved lanes, v2 records hash
+// their own chunks on the lanes.
 #pragma once
 #include <cstdint>
 #include <span>
@@ -11,9 +12,11 @@
 
 namespace spheremask::internal {
 
-// Record::parse, with the SHA-256 of the record's body (all bytes before the checksum) already
-// computed by the caller when body_sha256 is not null.
-Record parse_record(std::span<const uint8_t> bytes, bool allow_weak, const crypto::Digest* body_sha256);
+// Record::parse, with the SHA-256 of a v1 record's body (all bytes before the checksum) already
+// computed by the caller when body_sha256 is not null. hash_threads: threads for a v2 record's chunk
+// digests (0 = decide from the size).
+Record parse_record(std::span<const uint8_t> bytes, bool allow_weak, const crypto::Digest* body_sha256,
+                    int hash_threads = 0);
 
 struct ParsedRecord {
   bool ok = false;

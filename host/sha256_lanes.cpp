@@ -146,12 +146,12 @@ SM_SHA_TARGET __attribute__((always_inline)) inline void compress(LaneState* s, 
   const __m128i byteswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
   __m128i w[L][4];
   LaneState saved[L];
-#pragma GCC unroll 4
+#pragma GCC unroll 8
   for (int l = 0; l < L; ++l) saved[l] = s[l];
 #pragma GCC unroll 16
   for (int g = 0; g < 16; ++g) {  // rounds 4g … 4g+3
     const __m128i k = _mm_load_si128(reinterpret_cast<const __m128i*>(kRound + 4 * g));
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int l = 0; l < L; ++l) {
       __m128i m;
       if (g < 4) {
@@ -167,7 +167,7 @@ SM_SHA_TARGET __attribute__((always_inline)) inline void compress(LaneState* s, 
       s[l].abef = _mm_sha256rnds2_epu32(s[l].abef, s[l].cdgh, _mm_shuffle_epi32(km, 0x0E));
     }
   }
-#pragma GCC unroll 4
+#pragma GCC unroll 8
   for (int l = 0; l < L; ++l) {
     s[l].abef = _mm_add_epi32(s[l].abef, saved[l].abef);
     s[l].cdgh = _mm_add_epi32(s[l].cdgh, saved[l].cdgh);
@@ -176,6 +176,10 @@ SM_SHA_TARGET __attribute__((always_inline)) inline void compress(LaneState* s, 
 
 SM_SHA_TARGET void compress_active(int active, LaneState* s, const uint8_t* const* block) {
   switch (active) {
+    case 8: compress<8>(s, block); break;
+    case 7: compress<7>(s, block); break;
+    case 6: compress<6>(s, block); break;
+    case 5: compress<5>(s, block); break;
     case 4: compress<4>(s, block); break;
     case 3: compress<3>(s, block); break;
     case 2: compress<2>(s, block); break;
@@ -199,6 +203,10 @@ SM_SHA_TARGET void compress_run(LaneState* s, const uint8_t* const* base, size_t
 
 SM_SHA_TARGET void compress_run_active(int active, LaneState* s, const uint8_t* const* base, size_t blocks) {
   switch (active) {
+    case 8: compress_run<8>(s, base, blocks); break;
+    case 7: compress_run<7>(s, base, blocks); break;
+    case 6: compress_run<6>(s, base, blocks); break;
+    case 5: compress_run<5>(s, base, blocks); break;
     case 4: compress_run<4>(s, base, blocks); break;
     case 3: compress_run<3>(s, base, blocks); break;
     case 2: compress_run<2>(s, base, blocks); break;
@@ -206,10 +214,9 @@ SM_SHA_TARGET void compress_run_active(int active, LaneState* s, const uint8_t* 
   }
 }
 
-constexpr int kLanes = 4;
-
-// Up to four jobs in flight; a lane that finishes takes the next job, and the step hashes only the
+// Up to kLanes jobs in flight; a lane that finishes takes the next job, and the step hashes only the
 // lanes that still have blocks (gathered into a dense array), so no work is wasted on idle lanes.
+template <int kLanes>
 SM_SHA_TARGET void sha256_lanes(std::span<const Sha256Job> jobs, Digest* out) {
   BlockFeeder feeder[kLanes];
   LaneState state[kLanes];
@@ -288,8 +295,11 @@ bool sha256_lanes_available() {
 
 void sha256_many(std::span<const Sha256Job> jobs, Digest* out, HashImpl impl) {
 #ifdef SPHEREMASK_SHA_LANES
-  if (impl == HashImpl::Best && sha256_lanes_available() && jobs.size() > 1) {
-    sha256_lanes(jobs, out);
+  if (impl != HashImpl::Portable && sha256_lanes_available() && jobs.size() > 1) {
+    if (impl == HashImpl::Lanes8)
+      sha256_lanes<8>(jobs, out);
+    else
+      sha256_lanes<4>(jobs, out);
     return;
   }
 #endif

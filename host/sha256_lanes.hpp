@@ -1,8 +1,9 @@
 // SHA-256 and HMAC-SHA-256 of many messages at once. On x86 with the SHA extensions one core hashes up
-// to four messages interleaved: a single SHA-256 stream is bound by the latency of sha256rnds2, so four
-// independent streams run about 1.8× the rate of one (measured 1.75 → 3.1 GB/s on the dev VM's EPYC).
-// Verification MACs a whole batch of 1 MiB records, which is where this pays. Elsewhere, or when the
-// CPU lacks the extensions, each message goes through OpenSSL. Results are bit-identical either way.
+// to four (or eight) messages interleaved: a single SHA-256 stream is bound by the latency of
+// sha256rnds2, so independent streams overlap in the pipeline (four: 1.75 → 3.1 GB/s measured on the dev
+// VM's EPYC). Uses: the 16 KiB chunks of a v2 record (format/chunk_digests, which measures which lane
+// count pays on the running CPU) and the MACs and checksums of v1 records in a batch. Elsewhere, or when
+// the CPU lacks the extensions, each message goes through OpenSSL. Results are bit-identical either way.
 #pragma once
 #include <array>
 #include <cstddef>
@@ -24,7 +25,10 @@ struct HmacJob {
   std::span<const uint8_t> a, b;
 };
 
-enum class HashImpl { Best, Portable };  // Portable forces OpenSSL, one message at a time (tests)
+// Best: four interleaved lanes where the CPU has the SHA extensions, else OpenSSL. Portable forces
+// OpenSSL, one message at a time. Lanes4 / Lanes8 force that many lanes (OpenSSL without the
+// extensions): chunk hashing measures them against OpenSSL and keeps the fastest (format/chunk_digests).
+enum class HashImpl { Best, Portable, Lanes4, Lanes8 };
 
 bool sha256_lanes_available();  // the CPU has the SHA extensions (and this build can use them)
 

@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS records(
   dtype       TEXT NOT NULL CHECK(dtype IN ('f32', 'f16')),
   expander_id BLOB NOT NULL,                               -- 32 bytes, zeros = none
   app_id      BLOB NOT NULL,                               -- 32 bytes, zeros = none
-  record      BLOB NOT NULL                                -- SMHD v1 (DESIGN §4)
+  record      BLOB NOT NULL                                -- SMHD v1 or v2 (DESIGN §4)
 );
 CREATE INDEX IF NOT EXISTS records_by_config ON records(m, n, alpha, dtype, expander_id, app_id, id);
 )sql";
@@ -261,6 +261,22 @@ void Store::put(std::span<const std::string> ids, std::span<const Record> record
   }
 }
 
+bool Store::replace_if_unchanged(std::string_view id, const Record& current, const Record& replacement) {
+  if (!(RecordConfig::of(current) == RecordConfig::of(replacement)))
+    throw Error(ErrorCode::InvalidArgument, "id '" + std::string(id) + "': the replacement record has another configuration (" +
+                                                RecordConfig::of(replacement).describe() + ")");
+  const std::vector<uint8_t> before = current.serialize();
+  const std::vector<uint8_t> after = replacement.serialize();
+  Transaction t(impl_->db);
+  Statement update(impl_->db, "UPDATE records SET record = ?2 WHERE id = ?1 AND record = ?3");
+  update.bind(1, id);
+  update.bind(2, std::span<const uint8_t>(after));
+  update.bind(3, std::span<const uint8_t>(before));
+  update.step();
+  const bool replaced = sqlite3_changes(impl_->db.get()) == 1;
+  t.commit();
+  return replaced;
+}
 
 Record Store::get(std::string_view id, bool allow_weak) const {
   Statement s(impl_->db, std::string("SELECT ") + kRecordColumns + " FROM records WHERE id = ?1");

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "crypto.hpp"
+#include "record_reseal.hpp"
 #include "spheremask/spheremask.h"
 #include "test_util.hpp"
 
@@ -178,7 +179,7 @@ TEST_F(CApiTest, SerializeReportsTheSizeItNeeds) {
   uint8_t small[16];
   size_t written = 0;
   EXPECT_EQ(sm_records_serialize(records, 0, small, sizeof small, &written), SM_ERR_BUFFER_TOO_SMALL);
-  EXPECT_EQ(written, 132 + kM * kM * 4 + 64);
+  EXPECT_EQ(written, 136 + kM * kM * 4 + 64);
   EXPECT_EQ(sm_records_serialize(records, 1, small, sizeof small, &written), SM_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(sm_records_serialized_size(records, 1), 0u);
 }
@@ -208,10 +209,8 @@ TEST_F(CApiTest, ModifiedPIsTampered) {
   const auto t = random_unit_rows(1, kM, 5);
   ASSERT_EQ(sm_enroll(engine, t.data(), 1, records), SM_OK);
   auto bytes = serialized(records, 0);
-  bytes[132] ^= 0x01;  // lowest mantissa bit of P[0][0]: decoding unchanged, only the MAC notices
-  const size_t body = bytes.size() - 64;
-  const auto sum = spheremask::crypto::sha256({bytes.data(), body});
-  std::memcpy(bytes.data() + body, sum.data(), 32);
+  bytes[136] ^= 0x01;  // lowest mantissa bit of P[0][0]: decoding unchanged, only the MAC notices
+  spheremask::testing::reseal_v2(bytes);
   sm_records* modified = nullptr;
   ASSERT_EQ(sm_records_create(&modified), SM_OK);
   ASSERT_EQ(sm_records_parse_append(modified, bytes.data(), bytes.size(), 0), SM_OK) << sm_last_error();

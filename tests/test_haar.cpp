@@ -127,7 +127,7 @@ TEST_P(HaarTest, GoldenEnrollment) {
   const auto p = p_as_floats(r.p);
   const double want[4] = {-0.036282219165719685, -0.02018540616164545, -0.036729521865580254, -0.45172441033904515};
   for (int j = 0; j < 4; ++j) EXPECT_NEAR(p[j], want[j], 1e-5) << "P[0][" << j << "]";
-  // MAC = HMAC(golden mac_key, header ‖ P).
+  // MAC = HMAC(golden mac_key, "spheremask/v2/mac" ‖ root).
   const auto mk = from_hex("4bd043a28888684012e7b2e00ee0d1e4468b4076549cb31abbc034cd1c894f0d");
   crypto::Digest mkd;
   std::copy(mk.begin(), mk.end(), mkd.begin());

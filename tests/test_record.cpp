@@ -1,6 +1,7 @@
-// SMHD v1 records (DESIGN §4): layout, round trip, every truncation, corruption (checksum), tampering
-// with a recomputed checksum (MAC → Tampered, never Accept), wrong parameters, and field validation
-// that names the failing field.
+// SMHD records as written today (v2, DESIGN §4): layout, round trip, every truncation, corruption
+// (checksum), tampering with a recomputed checksum (MAC → Tampered, never Accept), wrong parameters, and
+// field validation that names the failing field. test_record_v2.cpp has the v2-specific cases (digest
+// tree, chunk boundaries, v1 beside v2).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "backends.hpp"
+#include "record_reseal.hpp"
 #include "crypto.hpp"
 #include "record_batch.hpp"
 #include "spheremask/error.hpp"
@@ -35,12 +37,9 @@ Thrown thrown(const std::function<void()>& f) {
   return {};
 }
 
-// Recompute the SHA-256 checksum after editing a serialized record (an attacker can do this).
-void reseal(std::vector<uint8_t>& b) {
-  const size_t body = b.size() - kRecordTrailerSize;
-  const auto sum = crypto::sha256({b.data(), body});
-  std::memcpy(b.data() + body, sum.data(), 32);
-}
+constexpr size_t kH = kRecordHeaderSizeV2;  // header bytes of the records written today
+
+void reseal(std::vector<uint8_t>& b) { reseal_v2(b); }
 
 std::vector<Record> enroll_det(Engine& e, const std::vector<float>& t, size_t count, uint64_t first = 0) {
   EnrollOptions eo;
@@ -65,27 +64,32 @@ TEST(Record, LayoutMatchesDesign) {
   const auto t = random_unit_rows(1, 128, 1);
   const Record r = enroll_det(*e, t, 1)[0];
   const auto b = r.serialize();
-  ASSERT_EQ(b.size(), 132u + 128 * 128 * 4 + 64);
+  ASSERT_EQ(b.size(), 136u + 128 * 128 * 4 + 64);
   EXPECT_EQ(r.serialized_size(), b.size());
   EXPECT_EQ(std::string(b.begin(), b.begin() + 4), "SMHD");
   auto u16 = [&](size_t o) { return uint32_t(b[o] | b[o + 1] << 8); };
   auto u32 = [&](size_t o) { return u16(o) | u16(o + 2) << 16; };
-  EXPECT_EQ(u16(4), 1u);                    // version
+  EXPECT_EQ(u16(4), 2u);                    // version
   EXPECT_EQ(u16(6), kFlagDeterministic);    // flags
   EXPECT_EQ(u32(8), 128u);                  // m
   EXPECT_EQ(u32(12), 128u);                 // n
   EXPECT_EQ(u16(16), 16u);                  // alpha
   EXPECT_EQ(b[18], 0);                      // dtype f32
-  EXPECT_EQ(b[19], 1);                      // SHA-256
-  for (size_t i = 20; i < 84; ++i) EXPECT_EQ(b[i], 0) << "expander/app id byte " << i;
-  EXPECT_EQ(0, std::memcmp(b.data() + 84, r.salt.data(), 16));
-  EXPECT_EQ(0, std::memcmp(b.data() + 100, r.verifier.data(), 32));
-  EXPECT_EQ(0, std::memcmp(b.data() + 132, r.p.data(), r.p.size()));
-  const size_t body = 132 + r.p.size();
-  EXPECT_EQ(to_hex(crypto::sha256({b.data(), body})), to_hex({b.data() + body, 32}));
+  EXPECT_EQ(b[19], 2);                      // SHA-256 digest tree
+  EXPECT_EQ(u16(20), 1u);                   // samples
+  EXPECT_EQ(u16(22), 0u);                   // reserved
+  for (size_t i = 24; i < 88; ++i) EXPECT_EQ(b[i], 0) << "expander/app id byte " << i;
+  EXPECT_EQ(0, std::memcmp(b.data() + 88, r.salt.data(), 16));
+  EXPECT_EQ(0, std::memcmp(b.data() + 104, r.verifier.data(), 32));
+  EXPECT_EQ(0, std::memcmp(b.data() + 136, r.p.data(), r.p.size()));
+  const size_t body = 136 + r.p.size();
+  auto resealed = b;
+  reseal(resealed);
+  EXPECT_EQ(resealed, b) << "the checksum is the digest-tree root over header and 16 KiB chunks";
   EXPECT_EQ(0, std::memcmp(b.data() + body + 32, r.mac.data(), 32));
   const auto h = r.header();
-  EXPECT_EQ(0, std::memcmp(h.data(), b.data(), kRecordHeaderSize));
+  ASSERT_EQ(h.size(), kH);
+  EXPECT_EQ(0, std::memcmp(h.data(), b.data(), kH));
 }
 
 TEST(Record, RoundTripF32AndF16) {
@@ -151,7 +155,7 @@ TEST(Record, RandomByteFlipsAreInvalidRecord) {
   std::mt19937 rng(17);
   const size_t covered = b.size() - 32;  // everything but the MAC
   std::vector<size_t> positions;
-  for (size_t i = 0; i < 132; ++i) positions.push_back(i);                    // every header byte
+  for (size_t i = 0; i < kH; ++i) positions.push_back(i);                     // every header byte
   for (size_t i = covered - 32; i < covered; ++i) positions.push_back(i);     // every checksum byte
   for (int k = 0; k < 3000; ++k) positions.push_back(rng() % covered);        // random P bytes
   for (size_t pos : positions) {
@@ -160,7 +164,7 @@ TEST(Record, RandomByteFlipsAreInvalidRecord) {
     const auto th = thrown([&] { Record::parse(bad); });
     ASSERT_EQ(th.code, ErrorCode::InvalidRecord) << "byte " << pos;
     ASSERT_NE(th.what.find("record field '"), std::string::npos) << th.what;
-    if (pos >= 132) ASSERT_NE(th.what.find("'checksum'"), std::string::npos) << "byte " << pos << ": " << th.what;
+    if (pos >= kH) ASSERT_NE(th.what.find("'checksum'"), std::string::npos) << "byte " << pos << ": " << th.what;
   }
 }
 
@@ -204,7 +208,7 @@ TEST(Record, BadFieldsAreNamed) {
   const std::vector<Edit> edits = {
       {"'magic'", [](auto& b) { b[0] = 'X'; }},
       {"'magic'", [](auto& b) { b[3] = 'h'; }},
-      {"'version'", [&](auto& b) { put16(b, 4, 2); }},
+      {"'version'", [&](auto& b) { put16(b, 4, 3); }},
       {"'version'", [&](auto& b) { put16(b, 4, 0); }},
       {"'flags'", [&](auto& b) { put16(b, 6, 2); }},
       {"'flags'", [&](auto& b) { put16(b, 6, 0x8001); }},
@@ -222,8 +226,11 @@ TEST(Record, BadFieldsAreNamed) {
       {"'dtype'", [](auto& b) { b[18] = 0xff; }},
       {"'size'", [](auto& b) { b[18] = 1; }},            // f16 claimed for an f32-sized record
       {"'hash_alg'", [](auto& b) { b[19] = 0; }},
-      {"'hash_alg'", [](auto& b) { b[19] = 2; }},
-      {"'P'", [](auto& b) { const float nan = std::numeric_limits<float>::quiet_NaN(); std::memcpy(b.data() + 132 + 4 * 77, &nan, 4); }},
+      {"'hash_alg'", [](auto& b) { b[19] = 1; }},       // v1's algorithm in a v2 record
+      {"'samples'", [&](auto& b) { put16(b, 20, 0); }},
+      {"'reserved'", [&](auto& b) { put16(b, 22, 1); }},
+      {"'reserved'", [&](auto& b) { put16(b, 22, 0x8000); }},
+      {"'P'", [](auto& b) { const float nan = std::numeric_limits<float>::quiet_NaN(); std::memcpy(b.data() + kH + 4 * 77, &nan, 4); }},
       {"'P'", [](auto& b) { const float inf = -std::numeric_limits<float>::infinity(); std::memcpy(b.data() + b.size() - 68, &inf, 4); }},
   };
   for (const auto& ed : edits) {
@@ -251,8 +258,8 @@ TEST(Record, NonFiniteF16PIsNamed) {
   const auto good = enroll_det(*e, t, 1)[0].serialize();
   for (uint16_t bad : {uint16_t(0x7c00), uint16_t(0xfc00), uint16_t(0x7e00), uint16_t(0x7c01)}) {
     auto b = good;
-    b[132 + 2 * 10] = uint8_t(bad);
-    b[132 + 2 * 10 + 1] = uint8_t(bad >> 8);
+    b[kH + 2 * 10] = uint8_t(bad);
+    b[kH + 2 * 10 + 1] = uint8_t(bad >> 8);
     reseal(b);
     const auto th = thrown([&] { Record::parse(b, true); });
     EXPECT_EQ(th.code, ErrorCode::InvalidRecord);
@@ -281,9 +288,9 @@ TEST_P(RecordEngineTest, TamperedPWithRecomputedChecksumIsNeverAccepted) {
     for (int k = 0; k < 1 + int(i); ++k) {
       const size_t entry = rng() % (size_t(n) * n);
       float v;
-      std::memcpy(&v, b.data() + 132 + 4 * entry, 4);
+      std::memcpy(&v, b.data() + kH + 4 * entry, 4);
       v += (k % 2 ? 1e-3f : -1e-3f);
-      std::memcpy(b.data() + 132 + 4 * entry, &v, 4);
+      std::memcpy(b.data() + kH + 4 * entry, &v, 4);
     }
     reseal(b);
     tampered.push_back(Record::parse(b));
@@ -319,11 +326,14 @@ TEST_P(RecordEngineTest, TamperedHeaderOrMacIsTamperedOrRejected) {
   b[b.size() - 1] ^= 0x20;  // the MAC itself (not covered by the checksum)
   check(b, Decision::Tampered, "MAC byte flipped");
   b = r.serialize();
-  b[84] ^= 1;  // salt: the verifier no longer matches
+  b[88] ^= 1;  // salt: the verifier no longer matches
   check(b, Decision::Reject, "salt changed");
   b = r.serialize();
-  b[100] ^= 1;  // verifier
+  b[104] ^= 1;  // verifier
   check(b, Decision::Reject, "verifier changed");
+  b = r.serialize();
+  b[20] ^= 2;  // samples (3 instead of 1): covered by the root, so by the MAC
+  check(b, Decision::Tampered, "samples changed");
 }
 
 TEST_P(RecordEngineTest, WrongParametersAreMismatch) {

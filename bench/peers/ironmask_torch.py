@@ -3,6 +3,9 @@
 used as the baseline in bench/RESULTS.md. Enrollment: Haar Q from QR of a Gaussian batch with the sign
 fix, the rank-2 rotation to a random codeword, verifier and MAC (hashlib/hmac, OpenSSL underneath).
 Verification: batched P·t', top-α decode, verifier, MAC. Prints the same JSON keys as `spheremask bench`.
+--from-bytes (verify): records are serialized (header ‖ P ‖ mac) outside the timing and each timed run
+parses them back (P from the bytes into one tensor) before verifying: the server flow. This peer hashes P
+once, for its MAC (no separate checksum).
 
 Usage: ironmask_torch.py --op enroll|verify --n 512 --alpha 16 --count 64 --threads 1 [--device cpu|cuda]
        ironmask_torch.py --op enroll,verify --n 512,1024 --count 64,32 ...   (one JSON line per op and n,
@@ -108,6 +111,27 @@ def verify(p, records, t, alpha, memo=None):
     return accepted
 
 
+def serialize_records(p, records, alpha):
+    """header ‖ P (f32, row-major) ‖ mac for each record."""
+    b, n, _ = p.shape
+    p_host = np.ascontiguousarray(p.cpu().numpy())
+    return [header(n, alpha, salt, verifier) + p_host[i].tobytes() + mac
+            for i, (salt, verifier, mac) in enumerate(records)]
+
+
+def parse_records(blobs, n, dev):
+    """Back from bytes: checks magic and length, P of every record into one (b, n, n) tensor."""
+    p_bytes = n * n * 4
+    p = np.empty((len(blobs), n, n), dtype=np.float32)
+    records = []
+    for i, blob in enumerate(blobs):
+        if blob[:4] != b"SMHD" or len(blob) != 132 + p_bytes + 32:
+            raise ValueError("record %d is not a peer record" % i)
+        p[i] = np.frombuffer(blob, dtype="<f4", count=n * n, offset=132).reshape(n, n)
+        records.append((blob[84:100], blob[100:132], blob[132 + p_bytes:]))
+    return torch.from_numpy(p).to(dev), records
+
+
 def probes_at(t, deg, gen):
     z = torch.randn(t.shape, device=t.device, generator=gen)
     t = t / t.norm(dim=1, keepdim=True)
@@ -121,7 +145,7 @@ def int_list(text):
     return [int(x) for x in text.split(",")]
 
 
-def run_row(op, n, alpha, count, repeats, resident, dev, threads):
+def run_row(op, n, alpha, count, repeats, resident, dev, threads, from_bytes=False):
     sync = (lambda: torch.cuda.synchronize()) if dev.type == "cuda" else (lambda: None)
     gen = torch.Generator(device=dev)
     gen.manual_seed(1)
@@ -138,9 +162,18 @@ def run_row(op, n, alpha, count, repeats, resident, dev, threads):
         p = p.contiguous()
         probes = probes_at(t, 30.0, gen)
         memo = {} if resident else None
-        verify(p, records, probes, alpha, memo); sync()
+        if from_bytes:
+            blobs = serialize_records(p, records, alpha)
+
+            def step():
+                pp, recs = parse_records(blobs, n, dev)
+                return verify(pp, recs, probes, alpha)
+        else:
+            def step():
+                return verify(p, records, probes, alpha, memo)
+        step(); sync()
         for _ in range(repeats):
-            t0 = time.perf_counter(); accepted = verify(p, records, probes, alpha, memo); sync()
+            t0 = time.perf_counter(); accepted = step(); sync()
             times.append(time.perf_counter() - t0)
     sec = statistics.median(times)
     out = {"op": op, "n": n, "alpha": alpha, "backend": "torch-" + dev.type, "threads": threads,
@@ -149,6 +182,7 @@ def run_row(op, n, alpha, count, repeats, resident, dev, threads):
     if accepted is not None:
         out["accepted"] = accepted
         out["resident"] = resident
+        out["from_bytes"] = from_bytes
     return out
 
 
@@ -163,7 +197,11 @@ def main():
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--resident", action="store_true",
                     help="verify: remember each record's MAC outcome after its first match (resident gallery)")
+    ap.add_argument("--from-bytes", action="store_true",
+                    help="verify: parse serialized records (header ‖ P ‖ mac) in every timed run, then verify")
     args = ap.parse_args()
+    if args.from_bytes and args.resident:
+        ap.error("--from-bytes and --resident exclude each other")
     ops = args.op.split(",")
     if any(op not in ("enroll", "verify") for op in ops):
         ap.error("--op takes enroll, verify or both")
@@ -174,7 +212,8 @@ def main():
     dev = torch.device(args.device)
     for n, count in zip(args.n, counts):
         for op in ops:
-            row = run_row(op, n, args.alpha, count, args.repeats, args.resident, dev, args.threads)
+            row = run_row(op, n, args.alpha, count, args.repeats, args.resident, dev, args.threads,
+                          args.from_bytes and op == "verify")
             print(json.dumps(row), flush=True)
             if dev.type == "cuda":
                 torch.cuda.empty_cache()

@@ -13,9 +13,10 @@ struct StoreVerifyOptions {
   std::string store;  // empty = not store mode
   std::string id;
   size_t row = 0;
+  bool upgrade_on_verify = false;  // rewrite a v1 record as v2 after a genuine verification
 };
 
-// Registers --store, --id and --row on the verify subcommand.
+// Registers --store, --id, --row and --upgrade-on-verify on the verify subcommand.
 std::shared_ptr<StoreVerifyOptions> add_store_verify_options(CLI::App& cmd);
 
 // The decision for one probe (frames.per_probe consecutive rows of dim floats) against the stored record
@@ -25,7 +26,7 @@ Decision verify_stored(const EngineFlags& flags, const Store& store, const std::
                        size_t dim, const std::string& probe_name, const FrameFlags& frames = {});
 
 // Prints "accept" / "reject" / "tampered" for probe `row` of templates against the record of id
-// (JSON: {"id", "row", "decision"}). With K frames per probe, probe `row` is rows row·K … row·K+K−1.
+// (JSON: {"id", "row", "decision"}, plus "upgraded" with --upgrade-on-verify). With K frames per probe, probe `row` is rows row·K … row·K+K−1.
 void run_store_verify(const EngineFlags& flags, const StoreVerifyOptions& options, const std::string& templates,
                       bool json, const FrameFlags& frames);
 

@@ -106,6 +106,12 @@ class SPHEREMASK_API Engine {
   // As verify, and releases HKDF(enc(c), "spheremask/v1/key" ‖ context) for accepted pairs.
   std::vector<KeyedDecision> verify_and_derive(const float* probes, size_t count,
                                                std::span<const Record> records, std::string_view context);
+  // As verify_and_derive, and for every accepted v1 record its v2 rewrite in upgraded[i]: the same
+  // fields and P with the v2 checksum and a MAC under the key the probe released (a v2 MAC needs that
+  // key, so there is no offline upgrade). Entries of rejected, tampered and v2 records stay empty.
+  std::vector<KeyedDecision> verify_and_upgrade(const float* probes, size_t count, std::span<const Record> records,
+                                                std::string_view context,
+                                                std::vector<std::optional<Record>>& upgraded);
   // 1:N: for each probe, the indices of the gallery records that accept it (ascending).
   std::vector<std::vector<uint32_t>> identify(const float* probes, size_t count,
                                               std::span<const Record> gallery);
@@ -141,9 +147,11 @@ class SPHEREMASK_API Engine {
  private:
   void check_record(const Record& r, size_t index) const;
   void check_gallery(const Gallery& g) const;
+  // Called for each accepted pair (record index, matched codeword), possibly from several threads.
+  using AcceptHook = std::function<void(size_t index, const detail::Codeword& c)>;
   // Probe i against *records[i].
   std::vector<KeyedDecision> verify_common(const float* probes, size_t count, const std::vector<const Record*>& records,
-                                           const std::string_view* context);
+                                           const std::string_view* context, const AcceptHook* on_accept = nullptr);
   std::vector<KeyedDecision> verify_frames_common(const float* frames, size_t rows, std::span<const Record> records,
                                                   const std::string_view* context, const FrameOptions& frames_opt);
   // Decodes batch [start, start+bs) of prepared probes t: match flags and matched codewords.
@@ -151,7 +159,8 @@ class SPHEREMASK_API Engine {
                                           detail::Codeword* matched)>;
   std::vector<KeyedDecision> verify_batches(const float* probes, size_t count, const std::vector<const Record*>& records,
                                             const std::string_view* context, const BatchDecoder& decode,
-                                            std::atomic<uint8_t>* const* memos = nullptr);
+                                            std::atomic<uint8_t>* const* memos = nullptr,
+                                            const AcceptHook* on_accept = nullptr);
   std::vector<std::vector<uint32_t>> identify_resident(const std::vector<float>& t, size_t count,
                                                        internal::ResidentGallery& resident,
                                                        std::span<const Record> records,

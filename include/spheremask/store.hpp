@@ -61,6 +61,11 @@ class SPHEREMASK_API Store {
   // Inserts ids[i] -> records[i] in ONE transaction: all are committed or none. Without replace an id
   // already present is an error (and nothing of the batch is written); with replace it is overwritten.
   void put(std::span<const std::string> ids, std::span<const Record> records, bool replace = false);
+  // Replaces id's record with `replacement` in one transaction, only while the row still holds exactly
+  // the bytes of `current` and the replacement keeps the row's configuration; returns false, writing
+  // nothing, when the row changed or is gone. For rewriting a v1 record as v2 right after a genuine
+  // verification (Engine::verify_and_upgrade); a crash leaves either the old or the new record.
+  bool replace_if_unchanged(std::string_view id, const Record& current, const Record& replacement);
   // Parses the stored record (validating its checksum and every field). Throws Error{Store} when the
   // id is absent and Error{InvalidRecord} naming the id when the row is corrupted.
   Record get(std::string_view id, bool allow_weak = false) const;

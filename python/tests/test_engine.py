@@ -1,5 +1,6 @@
 # The Engine on numpy arrays: enroll, verify, keys, identify, determinism and input validation.
 import hashlib
+import struct
 import threading
 
 import numpy as np
@@ -13,7 +14,7 @@ def test_enroll_returns_serialized_records(engine, rng):
     records = engine.enroll(unit_rows(rng, 3))
     assert len(records) == 3
     assert all(isinstance(r, bytes) and r[:4] == b"SMHD" for r in records)
-    assert len(records[0]) == 132 + M * M * 4 + 64
+    assert len(records[0]) == 136 + M * M * 4 + 64
 
 
 def test_genuine_accepted_impostor_rejected(engine, rng):
@@ -34,11 +35,14 @@ def test_tampered_record_is_false_and_code_tampered(engine, rng):
     t = unit_rows(rng, 1)
     record = bytearray(engine.enroll(t)[0])
     # Flip the lowest mantissa bit of P[0][0] (decoding is unchanged) and refresh the corruption
-    # checksum: only the MAC can catch it now.
-    p_at = 132
+    # checksum (the SMHD v2 digest-tree root): only the MAC can catch it now.
+    p_at = 136
     record[p_at] ^= 0x01
     body_end = len(record) - 64
-    record[body_end:body_end + 32] = hashlib.sha256(bytes(record[:body_end])).digest()
+    digests = b"".join(hashlib.sha256(bytes(record[i:min(i + 16384, body_end)])).digest()
+                       for i in range(p_at, body_end, 16384))
+    root = hashlib.sha256(b"spheremask/v2/root" + bytes(record[:p_at]) + struct.pack("<Q", len(digests) // 32) + digests)
+    record[body_end:body_end + 32] = root.digest()
     assert engine.verify(t, [bytes(record)]).tolist() == [False]
     assert engine.verify_decisions(t, [bytes(record)]).tolist() == [spheremask.TAMPERED]
 
@@ -89,7 +93,7 @@ def test_f16_records_verify(rng):
     e = spheremask.Engine(m=M, alpha=16, dtype="f16", backend="cpu")
     t = unit_rows(rng, 2)
     records = e.enroll(t)
-    assert len(records[0]) == 132 + M * M * 2 + 64
+    assert len(records[0]) == 136 + M * M * 2 + 64
     assert e.verify(t, records).tolist() == [True, True]
 
 
