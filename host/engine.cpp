@@ -94,6 +94,11 @@ std::vector<Record> Engine::enroll(const float* templates, size_t count, const E
                 "(CLI --app-key-file, Python app_key=, C sm_params_set_app_key), or allow_weak / --allow-weak to accept "
                 "the risk");
   if (count > 0 && templates == nullptr) throw Error(ErrorCode::InvalidArgument, "templates is null");
+  if (!options.samples.empty() && options.samples.size() != count)
+    throw Error(ErrorCode::InvalidArgument, std::to_string(options.samples.size()) + " sample counts for " +
+                                                std::to_string(count) + " templates");
+  for (size_t i = 0; i < options.samples.size(); ++i)
+    if (options.samples[i] == 0) throw Error(ErrorCode::InvalidArgument, "sample count of row " + std::to_string(i) + " is 0");
   const uint32_t n = params_.n;
   std::vector<Record> records(count);
   const int threads = internal::resolve_threads(options_.threads);
@@ -112,6 +117,7 @@ std::vector<Record> Engine::enroll(const float* templates, size_t count, const E
       r.dtype = params_.dtype;
       r.expander_id = expander_id_;
       r.app_id = app_id_;
+      r.samples = options.samples.empty() ? 1 : options.samples[start + i];
       crypto::Digest key_c;
       if (options.insecure_seed) {
         const uint64_t index = options.first_index + start + i;

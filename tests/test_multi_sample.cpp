@@ -79,8 +79,16 @@ TEST_P(MultiSampleTest, MeanEnrollmentEqualsEnrollingThePrecomputedNormalizedMea
   auto means = normalized_mean(rows.data(), 3, 128);
   const auto m1 = normalized_mean(rows.data() + 3 * 128, 4, 128);
   means.insert(means.end(), m1.begin(), m1.end());
-  const auto want = e->enroll(means.data(), 2, seeded(7));  // group g uses index first_index + g
+  // Group g uses index first_index + g; the sample counts sit in the MAC'd v2 header, so they are given too.
+  const std::vector<uint16_t> counts = {3, 4};
+  auto with_counts = seeded(7);
+  with_counts.samples = counts;
+  const auto want = e->enroll(means.data(), 2, with_counts);
+  const auto single = e->enroll(means.data(), 2, seeded(7));
   for (size_t g = 0; g < 2; ++g) {
+    EXPECT_EQ(single[g].samples, 1);
+    EXPECT_EQ(single[g].p, want[g].p);
+    EXPECT_NE(single[g].mac, want[g].mac) << "the sample count must be authenticated";
     EXPECT_EQ(got.records[g].p, want[g].p) << "group " << g;
     EXPECT_EQ(got.records[g].salt, want[g].salt);
     EXPECT_EQ(got.records[g].verifier, want[g].verifier);

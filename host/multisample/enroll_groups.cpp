@@ -9,14 +9,16 @@ GroupEnrollment Engine::enroll_groups(const float* templates, std::span<const ui
   CombinedTemplates combined = combine_groups(templates, params_.m, group_sizes, combine);
   GroupEnrollment out;
   try {
-    // enroll's index i is group i: deterministic mode gives group g the index first_index + g.
-    out.records = enroll(combined.rows.data(), group_sizes.size(), options);
+    // enroll's index i is group i: deterministic mode gives group g the index first_index + g. The
+    // sample counts go in before the MAC is computed (the v2 header they sit in is authenticated).
+    EnrollOptions with_counts = options;
+    with_counts.samples = combined.used;
+    out.records = enroll(combined.rows.data(), group_sizes.size(), with_counts);
   } catch (...) {
     secure_zero(combined.rows.data(), combined.rows.size() * sizeof(float));
     throw;
   }
   secure_zero(combined.rows.data(), combined.rows.size() * sizeof(float));
-  for (size_t g = 0; g < out.records.size(); ++g) out.records[g].samples = combined.used[g];
   out.dropped = std::move(combined.dropped);
   return out;
 }

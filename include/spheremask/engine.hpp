@@ -41,6 +41,9 @@ struct EnrollOptions {
   std::optional<std::array<uint8_t, 32>> insecure_seed;
   uint64_t first_index = 0;  // index of the first template of this call in the deterministic mode
                              // (enroll_groups: of the first group; group g uses first_index + g)
+  // Templates averaged into each row (the v2 header's sample count, covered by the MAC); empty = 1 each.
+  // Engine::enroll_groups fills it.
+  std::span<const uint16_t> samples;
 };
 
 enum class Decision : uint8_t { Reject = 0, Accept = 1, Tampered = 2 };
