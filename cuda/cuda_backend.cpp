@@ -11,20 +11,20 @@
 #include <string>
 #include <vector>
 
-#include "backend_impl.hpp"
-#include "cuda_check.hpp"
-#include "cuda_raii.hpp"
-#include "device_context.hpp"
-#include "device_decode.hpp"
-#include "expander_forward.hpp"
-#include "haar_gpu.hpp"
-#include "kernels.hpp"
-#include "launch_shapes.hpp"
-#include "parallel.hpp"
-#include "resident_gallery.hpp"
+#include "backend/backend_impl.hpp"
+#include "cuda/core/cuda_check.hpp"
+#include "cuda/core/cuda_raii.hpp"
+#include "cuda/core/device_context.hpp"
+#include "cuda/decode/device_decode.hpp"
+#include "cuda/expander/expander_forward.hpp"
+#include "cuda/haar/haar_gpu.hpp"
+#include "cuda/core/kernels.hpp"
+#include "cuda/core/launch_shapes.hpp"
+#include "util/parallel.hpp"
+#include "cuda/gallery/resident_gallery.hpp"
 #include "spheremask/error.hpp"
 #include "spheremask/keys.hpp"
-#include "staging.hpp"
+#include "cuda/core/staging.hpp"
 
 namespace spheremask::internal {
 namespace {

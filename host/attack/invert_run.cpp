@@ -5,12 +5,12 @@
 #include <mutex>
 #include <string>
 
-#include "expander_rng.hpp"
-#include "parallel.hpp"
+#include "expander/expander_rng.hpp"
+#include "util/parallel.hpp"
 #include "spheremask/error.hpp"
 #include "spheremask/keys.hpp"
 #include "spheremask/store.hpp"
-#include "template_prep.hpp"
+#include "engine/template_prep.hpp"
 
 namespace spheremask::attack {
 

@@ -1,4 +1,4 @@
-#include "plra.hpp"
+#include "attack/plra.hpp"
 
 #include <cblas.h>
 #include <lapacke.h>
@@ -11,8 +11,8 @@
 #include <numeric>
 #include <string>
 
-#include "expander_rng.hpp"
-#include "keyflow.hpp"
+#include "expander/expander_rng.hpp"
+#include "crypto/keyflow.hpp"
 #include "spheremask/detail/decode.hpp"
 #include "spheremask/detail/half.hpp"
 #include "spheremask/error.hpp"

@@ -4,13 +4,13 @@
 
 #include <cmath>
 
-#include "crypto.hpp"
-#include "expander_rng.hpp"
-#include "keyflow.hpp"
+#include "crypto/crypto.hpp"
+#include "expander/expander_rng.hpp"
+#include "crypto/keyflow.hpp"
 #include "spheremask/engine.hpp"
 #include "spheremask/error.hpp"
 #include "spheremask/keys.hpp"
-#include "template_prep.hpp"
+#include "engine/template_prep.hpp"
 
 namespace spheremask::attack {
 

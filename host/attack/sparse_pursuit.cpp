@@ -7,8 +7,8 @@
 #include <cmath>
 #include <numeric>
 
-#include "crypto.hpp"
-#include "keyflow.hpp"
+#include "crypto/crypto.hpp"
+#include "crypto/keyflow.hpp"
 #include "spheremask/detail/decode.hpp"
 #include "spheremask/keys.hpp"
 

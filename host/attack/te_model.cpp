@@ -7,7 +7,7 @@
 #include <cmath>
 #include <string>
 
-#include "expander_rng.hpp"
+#include "expander/expander_rng.hpp"
 #include "spheremask/error.hpp"
 
 namespace spheremask::attack {

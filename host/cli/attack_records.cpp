@@ -1,9 +1,9 @@
-#include "attack_records.hpp"
+#include "cli/attack_records.hpp"
 
 #include <algorithm>
 #include <filesystem>
 
-#include "cli_common.hpp"
+#include "cli/cli_common.hpp"
 #include "spheremask/error.hpp"
 #include "spheremask/store.hpp"
 

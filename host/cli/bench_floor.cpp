@@ -1,4 +1,4 @@
-#include "bench_floor.hpp"
+#include "cli/bench_floor.hpp"
 
 #include <cblas.h>
 
@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "format/chunk_digests.hpp"
-#include "sha256_lanes.hpp"
+#include "crypto/sha256_lanes.hpp"
 
 namespace spheremask::cli {
 

@@ -1,4 +1,4 @@
-#include "bench_identify.hpp"
+#include "cli/bench_identify.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -6,9 +6,9 @@
 #include <cstdio>
 #include <cstring>
 
-#include "parallel.hpp"
+#include "util/parallel.hpp"
 #include "spheremask/error.hpp"
-#include "synthetic.hpp"
+#include "cli/synthetic.hpp"
 
 namespace spheremask::cli {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <cstddef>
 
-#include "cli_common.hpp"
+#include "cli/cli_common.hpp"
 
 namespace spheremask::cli {
 

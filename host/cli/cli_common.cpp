@@ -1,4 +1,4 @@
-#include "cli_common.hpp"
+#include "cli/cli_common.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -8,8 +8,8 @@
 #include <iostream>
 #include <iterator>
 
-#include "crypto.hpp"
-#include "npy.hpp"
+#include "crypto/crypto.hpp"
+#include "tools/npy.hpp"
 #include "spheremask/error.hpp"
 #include "spheremask/expander_file.hpp"
 

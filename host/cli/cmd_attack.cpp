@@ -1,5 +1,5 @@
 // `spheremask attack`: the attacks the design is measured against (DESIGN §3), run on real records.
-#include "commands.hpp"
+#include "cli/commands.hpp"
 
 namespace spheremask::cli {
 

@@ -5,14 +5,14 @@
 #include <cstdio>
 #include <fstream>
 
-#include "attack_records.hpp"
-#include "cli_common.hpp"
-#include "commands.hpp"
-#include "npy.hpp"
-#include "progress.hpp"
+#include "cli/attack_records.hpp"
+#include "cli/cli_common.hpp"
+#include "cli/commands.hpp"
+#include "tools/npy.hpp"
+#include "cli/progress.hpp"
 #include "spheremask/error.hpp"
 #include "spheremask/store.hpp"
-#include "store_common.hpp"
+#include "cli/store_common.hpp"
 
 namespace spheremask::cli {
 namespace {

@@ -5,10 +5,10 @@
 #include <cstdio>
 
 #include "attack/invert_run.hpp"
-#include "attack_records.hpp"
-#include "cli_common.hpp"
-#include "commands.hpp"
-#include "progress.hpp"
+#include "cli/attack_records.hpp"
+#include "cli/cli_common.hpp"
+#include "cli/commands.hpp"
+#include "cli/progress.hpp"
 #include "spheremask/error.hpp"
 #include "spheremask/expander_file.hpp"
 

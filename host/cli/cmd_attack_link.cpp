@@ -10,9 +10,9 @@
 
 #include "attack/plra.hpp"
 #include "attack/plra_experiment.hpp"
-#include "cli_common.hpp"
-#include "commands.hpp"
-#include "progress.hpp"
+#include "cli/cli_common.hpp"
+#include "cli/commands.hpp"
+#include "cli/progress.hpp"
 #include "spheremask/error.hpp"
 #include "spheremask/keys.hpp"
 

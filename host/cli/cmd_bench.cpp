@@ -3,15 +3,15 @@
 #include <chrono>
 #include <cstdio>
 
-#include "bench_floor.hpp"
-#include "bench_identify.hpp"
-#include "cli_common.hpp"
-#include "commands.hpp"
+#include "cli/bench_floor.hpp"
+#include "cli/bench_identify.hpp"
+#include "cli/cli_common.hpp"
+#include "cli/commands.hpp"
 #include "format/chunk_digests.hpp"
-#include "parallel.hpp"
-#include "record_batch.hpp"
+#include "util/parallel.hpp"
+#include "format/record_batch.hpp"
 #include "spheremask/error.hpp"
-#include "synthetic.hpp"
+#include "cli/synthetic.hpp"
 
 namespace spheremask::cli {
 namespace {

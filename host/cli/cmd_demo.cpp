@@ -6,13 +6,13 @@
 #include <filesystem>
 #include <string>
 
-#include "cli_common.hpp"
-#include "commands.hpp"
-#include "npy.hpp"
-#include "sealed_file.hpp"
+#include "cli/cli_common.hpp"
+#include "cli/commands.hpp"
+#include "tools/npy.hpp"
+#include "tools/sealed_file.hpp"
 #include "spheremask/error.hpp"
 #include "spheremask/store.hpp"
-#include "synthetic.hpp"
+#include "cli/synthetic.hpp"
 
 namespace spheremask::cli {
 namespace {

@@ -4,12 +4,12 @@
 #include <iostream>
 #include <sstream>
 
-#include "cli_common.hpp"
-#include "commands.hpp"
-#include "npy.hpp"
+#include "cli/cli_common.hpp"
+#include "cli/commands.hpp"
+#include "tools/npy.hpp"
 #include "spheremask/error.hpp"
-#include "store_enroll.hpp"
-#include "store_ids.hpp"
+#include "cli/store_enroll.hpp"
+#include "cli/store_ids.hpp"
 
 namespace spheremask::cli {
 

@@ -4,10 +4,10 @@
 #include <cstdio>
 #include <iostream>
 
-#include "cli_common.hpp"
-#include "commands.hpp"
-#include "eval.hpp"
-#include "eval_report.hpp"
+#include "cli/cli_common.hpp"
+#include "cli/commands.hpp"
+#include "tools/eval.hpp"
+#include "cli/eval_report.hpp"
 #include "spheremask/error.hpp"
 
 namespace spheremask::cli {

@@ -3,13 +3,13 @@
 #include <cstdio>
 #include <iostream>
 
-#include "cli_common.hpp"
-#include "commands.hpp"
+#include "cli/cli_common.hpp"
+#include "cli/commands.hpp"
 #include "spheremask/error.hpp"
 #include "spheremask/expander_file.hpp"
 #include "spheremask/expander_inspect.hpp"
 #include "spheremask/expander_train.hpp"
-#include "template_expander.hpp"
+#include "expander/template_expander.hpp"
 
 namespace spheremask::cli {
 namespace {

@@ -6,13 +6,13 @@
 #include <string>
 #include <vector>
 
-#include "cli_common.hpp"
-#include "frame_flags.hpp"
-#include "commands.hpp"
-#include "npy.hpp"
+#include "cli/cli_common.hpp"
+#include "cli/frame_flags.hpp"
+#include "cli/commands.hpp"
+#include "tools/npy.hpp"
 #include "spheremask/error.hpp"
 #include "spheremask/store.hpp"
-#include "store_common.hpp"
+#include "cli/store_common.hpp"
 
 namespace spheremask::cli {
 

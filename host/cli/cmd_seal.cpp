@@ -1,10 +1,10 @@
 // `spheremask seal` / `spheremask open`: a file sealed with a face and reopened with a fresh photo.
 #include <iostream>
 
-#include "cli_common.hpp"
-#include "commands.hpp"
-#include "npy.hpp"
-#include "sealed_file.hpp"
+#include "cli/cli_common.hpp"
+#include "cli/commands.hpp"
+#include "tools/npy.hpp"
+#include "tools/sealed_file.hpp"
 #include "spheremask/error.hpp"
 
 namespace spheremask::cli {

@@ -5,11 +5,11 @@
 #include "spheremask/error.hpp"
 #include "spheremask/expander_file.hpp"
 
-#include "cli_common.hpp"
-#include "commands.hpp"
-#include "recommend_far.hpp"
-#include "security_attacks.hpp"
-#include "security_estimate.hpp"
+#include "cli/cli_common.hpp"
+#include "cli/commands.hpp"
+#include "cli/recommend_far.hpp"
+#include "cli/security_attacks.hpp"
+#include "tools/security_estimate.hpp"
 
 namespace spheremask::cli {
 namespace {

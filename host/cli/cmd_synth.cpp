@@ -2,11 +2,11 @@
 #include <filesystem>
 #include <iostream>
 
-#include "cli_common.hpp"
-#include "commands.hpp"
-#include "npy.hpp"
+#include "cli/cli_common.hpp"
+#include "cli/commands.hpp"
+#include "tools/npy.hpp"
 #include "spheremask/error.hpp"
-#include "synthetic.hpp"
+#include "cli/synthetic.hpp"
 
 namespace spheremask::cli {
 

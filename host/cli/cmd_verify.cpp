@@ -2,12 +2,12 @@
 // --frames-per-probe K); prints counts only.
 #include <cstdio>
 
-#include "cli_common.hpp"
-#include "frame_flags.hpp"
-#include "commands.hpp"
-#include "npy.hpp"
+#include "cli/cli_common.hpp"
+#include "cli/frame_flags.hpp"
+#include "cli/commands.hpp"
+#include "tools/npy.hpp"
 #include "spheremask/error.hpp"
-#include "store_verify.hpp"
+#include "cli/store_verify.hpp"
 
 namespace spheremask::cli {
 

@@ -1,4 +1,4 @@
-#include "combine_enroll.hpp"
+#include "cli/combine_enroll.hpp"
 
 #include <cctype>
 #include <cmath>

@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "cli_common.hpp"
-#include "npy.hpp"
+#include "cli/cli_common.hpp"
+#include "tools/npy.hpp"
 #include "spheremask/multi_sample.hpp"
-#include "store_ids.hpp"
+#include "cli/store_ids.hpp"
 
 namespace spheremask::cli {
 

@@ -1,6 +1,6 @@
-#include "eval_report.hpp"
+#include "cli/eval_report.hpp"
 
-#include "eval.hpp"
+#include "tools/eval.hpp"
 #include "spheremask/error.hpp"
 #include "spheremask/expander.hpp"
 

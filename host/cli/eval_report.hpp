@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "cli_common.hpp"
-#include "npy.hpp"
+#include "cli/cli_common.hpp"
+#include "tools/npy.hpp"
 #include "eval/sweep_config.hpp"
 
 namespace spheremask::cli {

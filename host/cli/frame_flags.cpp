@@ -1,4 +1,4 @@
-#include "frame_flags.hpp"
+#include "cli/frame_flags.hpp"
 
 #include "spheremask/error.hpp"
 

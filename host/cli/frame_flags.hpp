@@ -3,7 +3,7 @@
 #include <cstddef>
 #include <string>
 
-#include "cli_common.hpp"
+#include "cli/cli_common.hpp"
 #include "spheremask/multi_sample.hpp"
 
 namespace spheremask::cli {

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <iostream>
 
-#include "commands.hpp"
+#include "cli/commands.hpp"
 #include "spheremask/error.hpp"
 
 int main(int argc, char** argv) {

@@ -1,4 +1,4 @@
-#include "recommend_far.hpp"
+#include "cli/recommend_far.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -6,8 +6,8 @@
 
 #include <string>
 
-#include "eval_report.hpp"
-#include "security_estimate.hpp"
+#include "cli/eval_report.hpp"
+#include "tools/security_estimate.hpp"
 
 namespace spheremask::cli {
 

@@ -1,4 +1,4 @@
-#include "security_attacks.hpp"
+#include "cli/security_attacks.hpp"
 
 #include <cstdio>
 #include <string>

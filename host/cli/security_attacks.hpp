@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <memory>
 
-#include "security_estimate.hpp"
+#include "tools/security_estimate.hpp"
 #include "spheremask/expander.hpp"
 
 namespace spheremask::cli {

@@ -1,4 +1,4 @@
-#include "store_common.hpp"
+#include "cli/store_common.hpp"
 
 #include "spheremask/error.hpp"
 

@@ -2,7 +2,7 @@
 #pragma once
 #include <memory>
 
-#include "cli_common.hpp"
+#include "cli/cli_common.hpp"
 #include "spheremask/store.hpp"
 
 namespace spheremask::cli {

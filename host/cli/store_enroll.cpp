@@ -1,13 +1,13 @@
-#include "store_enroll.hpp"
+#include "cli/store_enroll.hpp"
 
 #include <algorithm>
 #include <cstdio>
 
-#include "npy.hpp"
-#include "progress.hpp"
+#include "tools/npy.hpp"
+#include "cli/progress.hpp"
 #include "spheremask/error.hpp"
 #include "spheremask/store.hpp"
-#include "store_ids.hpp"
+#include "cli/store_ids.hpp"
 
 namespace spheremask::cli {
 

@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "cli_common.hpp"
-#include "npy.hpp"
+#include "cli/cli_common.hpp"
+#include "tools/npy.hpp"
 #include "spheremask/store.hpp"
-#include "combine_enroll.hpp"
+#include "cli/combine_enroll.hpp"
 
 namespace spheremask::cli {
 

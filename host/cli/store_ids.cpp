@@ -1,8 +1,8 @@
-#include "store_ids.hpp"
+#include "cli/store_ids.hpp"
 
 #include <unordered_map>
 
-#include "npy.hpp"
+#include "tools/npy.hpp"
 #include "spheremask/error.hpp"
 
 namespace spheremask::cli {

@@ -1,13 +1,13 @@
-#include "store_verify.hpp"
+#include "cli/store_verify.hpp"
 
 #include <cstdio>
 #include <optional>
 #include <vector>
 
-#include "npy.hpp"
+#include "tools/npy.hpp"
 #include "spheremask/error.hpp"
 #include "spheremask/store.hpp"
-#include "store_common.hpp"
+#include "cli/store_common.hpp"
 
 namespace spheremask::cli {
 

@@ -3,9 +3,9 @@
 #include <memory>
 #include <string>
 
-#include "cli_common.hpp"
+#include "cli/cli_common.hpp"
 #include "spheremask/store.hpp"
-#include "frame_flags.hpp"
+#include "cli/frame_flags.hpp"
 
 namespace spheremask::cli {
 

@@ -1,4 +1,4 @@
-#include "synthetic.hpp"
+#include "cli/synthetic.hpp"
 
 #include <cmath>
 #include <numbers>

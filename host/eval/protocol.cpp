@@ -4,7 +4,7 @@
 #include <cmath>
 #include <map>
 
-#include "expander_rng.hpp"
+#include "expander/expander_rng.hpp"
 #include "spheremask/error.hpp"
 
 namespace spheremask::eval {

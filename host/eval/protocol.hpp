@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "eval.hpp"
+#include "tools/eval.hpp"
 
 namespace spheremask::eval {
 

@@ -14,7 +14,7 @@
 
 #include "eval/protocol.hpp"
 #include "eval/sweep_config.hpp"
-#include "security_estimate.hpp"
+#include "tools/security_estimate.hpp"
 #include "spheremask/engine.hpp"
 
 namespace spheremask::eval {

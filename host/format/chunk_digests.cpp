@@ -1,10 +1,10 @@
-#include "chunk_digests.hpp"
+#include "format/chunk_digests.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <vector>
 
-#include "parallel.hpp"
+#include "util/parallel.hpp"
 
 namespace spheremask::format {
 namespace {

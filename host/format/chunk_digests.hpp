@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <span>
 
-#include "crypto.hpp"
-#include "sha256_lanes.hpp"
+#include "crypto/crypto.hpp"
+#include "crypto/sha256_lanes.hpp"
 
 namespace spheremask::format {
 

@@ -1,4 +1,4 @@
-#include "digest_tree.hpp"
+#include "format/digest_tree.hpp"
 
 #include <string_view>
 

@@ -3,7 +3,7 @@
 #pragma once
 #include <span>
 
-#include "crypto.hpp"
+#include "crypto/crypto.hpp"
 
 namespace spheremask::format {
 

@@ -1,6 +1,6 @@
-#include "record_upgrade.hpp"
+#include "format/record_upgrade.hpp"
 
-#include "keyflow.hpp"
+#include "crypto/keyflow.hpp"
 #include "spheremask/error.hpp"
 #include "spheremask/keys.hpp"
 

@@ -9,15 +9,15 @@
 #include <filesystem>
 #include <thread>
 
-#include "cli_common.hpp"
-#include "commands.hpp"
-#include "enroll_progress.hpp"
-#include "npy.hpp"
+#include "cli/cli_common.hpp"
+#include "mpi/commands.hpp"
+#include "mpi/enroll_progress.hpp"
+#include "tools/npy.hpp"
 #include "shard/shard_layout.hpp"
 #include "shard/shard_manifest.hpp"
-#include "shard_config.hpp"
-#include "store_enroll.hpp"
-#include "store_ids.hpp"
+#include "mpi/shard_config.hpp"
+#include "cli/store_enroll.hpp"
+#include "cli/store_ids.hpp"
 
 namespace spheremask::mpi {
 namespace {

@@ -7,12 +7,12 @@
 #include <cstdio>
 #include <cstring>
 
-#include "cli_common.hpp"
-#include "commands.hpp"
-#include "npy.hpp"
+#include "cli/cli_common.hpp"
+#include "mpi/commands.hpp"
+#include "tools/npy.hpp"
 #include "shard/shard_layout.hpp"
 #include "shard/shard_manifest.hpp"
-#include "store_common.hpp"
+#include "cli/store_common.hpp"
 
 namespace spheremask::mpi {
 namespace {

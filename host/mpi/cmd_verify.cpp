@@ -2,13 +2,13 @@
 // id's shard and printed by rank 0 (as `spheremask verify --store` prints it).
 #include <cstdio>
 
-#include "cli_common.hpp"
-#include "commands.hpp"
-#include "npy.hpp"
+#include "cli/cli_common.hpp"
+#include "mpi/commands.hpp"
+#include "tools/npy.hpp"
 #include "shard/shard_layout.hpp"
 #include "shard/shard_manifest.hpp"
-#include "store_common.hpp"
-#include "store_verify.hpp"
+#include "cli/store_common.hpp"
+#include "cli/store_verify.hpp"
 
 namespace spheremask::mpi {
 namespace {

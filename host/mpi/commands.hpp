@@ -2,7 +2,7 @@
 #pragma once
 #include <CLI/CLI.hpp>
 
-#include "mpi_job.hpp"
+#include "mpi/mpi_job.hpp"
 
 namespace spheremask::mpi {
 

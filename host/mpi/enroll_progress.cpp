@@ -1,4 +1,4 @@
-#include "enroll_progress.hpp"
+#include "mpi/enroll_progress.hpp"
 
 #include <chrono>
 #include <thread>

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "mpi_job.hpp"
-#include "progress.hpp"
+#include "mpi/mpi_job.hpp"
+#include "cli/progress.hpp"
 
 namespace spheremask::mpi {
 

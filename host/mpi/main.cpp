@@ -6,7 +6,7 @@
 
 #include <cstdio>
 
-#include "commands.hpp"
+#include "mpi/commands.hpp"
 #include "spheremask/error.hpp"
 
 int main(int argc, char** argv) {

@@ -1,4 +1,4 @@
-#include "mpi_job.hpp"
+#include "mpi/mpi_job.hpp"
 
 #include <sched.h>
 

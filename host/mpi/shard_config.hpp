@@ -3,7 +3,7 @@
 #include "spheremask/engine.hpp"
 #include "spheremask/expander.hpp"
 #include "spheremask/store.hpp"
-#include "template_prep.hpp"
+#include "engine/template_prep.hpp"
 
 namespace spheremask::mpi {
 

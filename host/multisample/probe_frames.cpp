@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "spheremask/engine.hpp"
-#include "record_pointers.hpp"
+#include "format/record_pointers.hpp"
 #include "spheremask/error.hpp"
 
 namespace spheremask {

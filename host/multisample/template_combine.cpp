@@ -6,7 +6,7 @@
 #include "spheremask/error.hpp"
 #include "spheremask/keys.hpp"
 #include "spheremask/multi_sample.hpp"
-#include "template_prep.hpp"
+#include "engine/template_prep.hpp"
 
 namespace spheremask {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "crypto.hpp"
+#include "crypto/crypto.hpp"
 #include "spheremask/error.hpp"
 
 namespace spheremask::shard {

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <optional>
 
-#include "npy.hpp"
+#include "tools/npy.hpp"
 #include "shard/shard_layout.hpp"
 #include "spheremask/error.hpp"
 

@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "parallel.hpp"
+#include "util/parallel.hpp"
 
 namespace spheremask::internal {
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "record_batch.hpp"
+#include "format/record_batch.hpp"
 #include "spheremask/store.hpp"
 
 namespace spheremask::internal {

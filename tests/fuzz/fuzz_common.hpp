@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "crypto.hpp"
+#include "crypto/crypto.hpp"
 #include "spheremask/detail/codeword.hpp"
 #include "spheremask/error.hpp"
 #include "spheremask/params.hpp"

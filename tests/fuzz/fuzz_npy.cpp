@@ -3,7 +3,7 @@
 #include <unistd.h>
 
 #include "fuzz_common.hpp"
-#include "npy.hpp"
+#include "tools/npy.hpp"
 
 using namespace spheremask;
 

@@ -2,7 +2,7 @@
 // two threads): for every blob it must reach exactly the verdict of Record::parse, with the same
 // record or the same message. Input: options byte, then blobs each prefixed by a u16le length.
 #include "fuzz_common.hpp"
-#include "record_batch.hpp"
+#include "format/record_batch.hpp"
 
 using namespace spheremask;
 

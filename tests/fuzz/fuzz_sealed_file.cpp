@@ -2,7 +2,7 @@
 // holds a valid record and header ‖ payload is the input; then open_sealed under a fixed key must fail
 // cleanly (nobody can forge the GCM tag) or, for the seeds made under that key, return the plaintext.
 #include "fuzz_common.hpp"
-#include "sealed_file.hpp"
+#include "tools/sealed_file.hpp"
 
 using namespace spheremask;
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "npy.hpp"
-#include "sealed_file.hpp"
+#include "tools/npy.hpp"
+#include "tools/sealed_file.hpp"
 #include "spheremask/engine.hpp"
 #include "spheremask/expander_file.hpp"
 

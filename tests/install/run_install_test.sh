@@ -28,7 +28,7 @@ for f in include/spheremask/spheremask.h include/spheremask/version.h include/sp
          lib/pkgconfig/spheremask.pc bin/spheremask; do
   [[ -e "$prefix/$f" ]] || fail "$f not installed"
 done
-for internal in "$src"/host/*.hpp; do  # internal headers never leave the build tree
+for internal in $(find "$src/host" "$src/cuda" -name '*.hpp' -o -name '*.cuh'); do  # internal headers never leave the build tree
   name=$(basename "$internal")
   [[ -z "$(find "$prefix/include" -name "$name")" ]] || fail "internal header $name installed"
 done

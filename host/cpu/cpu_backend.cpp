@@ -1,0 +1,221 @@
+// The CPU backend: OpenBLAS/LAPACKE arithmetic, work spread across the batch on all cores.
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "backend/backend_impl.hpp"
+#include "cpu/haar_cpu.hpp"
+#include "crypto/keyflow.hpp"
+#include "util/parallel.hpp"
+#include "spheremask/detail/decode.hpp"
+#include "spheremask/detail/gaussian.hpp"
+#include "spheremask/detail/half.hpp"
+#include "spheremask/error.hpp"
+
+namespace spheremask::internal {
+namespace {
+
+// Lookup table for f16 → f32 (256 KiB), built once.
+const float* half_table() {
+  static const std::vector<float> table = [] {
+    std::vector<float> t(65536);
+    for (uint32_t h = 0; h < 65536; ++h) t[h] = detail::half_to_float(uint16_t(h));
+    return t;
+  }();
+  return table.data();
+}
+
+// Expands row-major P of dtype into f32 (no-op view for f32).
+const float* p_as_f32(const uint8_t* p, Dtype dtype, size_t count, std::vector<float>& scratch) {
+  if (dtype == Dtype::F32) return reinterpret_cast<const float*>(p);
+  scratch.resize(count);
+  const float* table = half_table();
+  const uint16_t* h = reinterpret_cast<const uint16_t*>(p);
+  for (size_t i = 0; i < count; ++i) scratch[i] = table[h[i]];
+  return scratch.data();
+}
+
+// P = Q + u·aᵀ + w·bᵀ (DESIGN §3 rotation), Q column-major; writes P row-major f32 into out.
+// Returns false when sinθ < 1e-6 (degenerate: the caller draws a new Q).
+bool rotate(const float* q_cm, const float* t, const detail::Codeword& c, uint32_t n, float* out,
+            std::vector<float>& scratch) {
+  scratch.resize(4 * size_t(n));
+  float* u = scratch.data();
+  float* w = u + n;
+  float* a = w + n;
+  float* b = a + n;
+  // u = Q t
+  cblas_sgemv(CblasColMajor, CblasNoTrans, n, n, 1.0f, q_cm, n, t, 1, 0.0f, u, 1);
+  const double inv_sqrt_alpha = 1.0 / std::sqrt(double(c.alpha));
+  double cos_theta = 0;
+  for (uint32_t k = 0; k < c.alpha; ++k)
+    cos_theta += (c.negative[k] ? -inv_sqrt_alpha : inv_sqrt_alpha) * u[c.index[k]];
+  // w = (c − cos·u)/sin
+  double sin2 = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    w[i] = float(-cos_theta * u[i]);
+  }
+  for (uint32_t k = 0; k < c.alpha; ++k) w[c.index[k]] += float(c.negative[k] ? -inv_sqrt_alpha : inv_sqrt_alpha);
+  for (uint32_t i = 0; i < n; ++i) sin2 += double(w[i]) * w[i];
+  const double sin_theta = std::sqrt(sin2);
+  if (sin_theta < 1e-6) return false;
+  for (uint32_t i = 0; i < n; ++i) w[i] = float(w[i] / sin_theta);
+  // cᵀQ touches only the α rows where c is nonzero: row r of Q is strided by n in column-major.
+  for (uint32_t j = 0; j < n; ++j) a[j] = 0;
+  for (uint32_t k = 0; k < c.alpha; ++k) {
+    const float ck = float(c.negative[k] ? -inv_sqrt_alpha : inv_sqrt_alpha);
+    cblas_saxpy(n, ck, q_cm + c.index[k], n, a, 1);
+  }
+  // wᵀQ = (cᵀQ − cos·tᵀ)/sin; a = (cos−1)t − sin·wQ; b = sin·t + (cos−1)·wQ
+  for (uint32_t j = 0; j < n; ++j) {
+    const double wq = (double(a[j]) - cos_theta * t[j]) / sin_theta;
+    const double tj = t[j];
+    a[j] = float((cos_theta - 1.0) * tj - sin_theta * wq);
+    b[j] = float(sin_theta * tj + (cos_theta - 1.0) * wq);
+  }
+  // Row-major P from column-major Q, tiled so both sides stay in cache.
+  constexpr uint32_t tile = 64;
+  for (uint32_t i0 = 0; i0 < n; i0 += tile)
+    for (uint32_t j0 = 0; j0 < n; j0 += tile) {
+      const uint32_t i1 = std::min(n, i0 + tile), j1 = std::min(n, j0 + tile);
+      for (uint32_t i = i0; i < i1; ++i) {
+        float* row = out + size_t(i) * n;
+        const float ui = u[i], wi = w[i];
+        for (uint32_t j = j0; j < j1; ++j) row[j] = q_cm[i + size_t(j) * n] + ui * a[j] + wi * b[j];
+      }
+    }
+  return true;
+}
+
+// ‖P t − c‖∞ < 1e-4 with P row-major f32.
+bool rotation_checks(const float* p, const float* t, const detail::Codeword& c, uint32_t n, std::vector<float>& y) {
+  y.resize(n);
+  cblas_sgemv(CblasRowMajor, CblasNoTrans, n, n, 1.0f, p, n, t, 1, 0.0f, y.data(), 1);
+  const float mag = float(1.0 / std::sqrt(double(c.alpha)));
+  for (uint32_t k = 0; k < c.alpha; ++k) y[c.index[k]] -= c.negative[k] ? -mag : mag;
+  float worst = 0;
+  for (uint32_t i = 0; i < n; ++i) worst = std::max(worst, std::fabs(y[i]));
+  return worst < 1e-4f;
+}
+
+bool verifier_matches(const detail::Codeword& c, const uint8_t* salt, const uint8_t* expected) {
+  const auto v = keyflow::verifier(salt, c);
+  return crypto::equal_ct(v.data(), expected, 32);
+}
+
+class CpuBackend final : public BackendImpl {
+ public:
+  explicit CpuBackend(const EngineOptions& options) : threads_(resolve_threads(options.threads)) {
+    // Parallelism comes from spreading the batch over threads; nested BLAS threads would oversubscribe.
+    openblas_set_num_threads(1);
+  }
+
+  Backend kind() const override { return Backend::Cpu; }
+  std::string device_name() const override {
+    return "cpu (" + std::to_string(threads_) + " threads, " + openblas_get_config() + ")";
+  }
+
+  void enroll(std::span<const EnrollItem> items, uint32_t n, Dtype dtype, uint8_t* status) override {
+    parallel_for(items.size(), threads_, [&](size_t begin, size_t end, int) {
+      HaarWorkspace haar(n);
+      std::vector<float> p(size_t(n) * n), scratch, y;
+      for (size_t i = begin; i < end; ++i) {
+        const EnrollItem& item = items[i];
+        const float* q = haar.generate(item.key_q);
+        if (!rotate(q, item.u, *item.c, n, p.data(), scratch)) {
+          status[i] = kEnrollDegenerate;
+          continue;
+        }
+        status[i] = rotation_checks(p.data(), item.u, *item.c, n, y) ? kEnrollOk : kEnrollCheckFailed;
+        if (dtype == Dtype::F32) {
+          std::memcpy(item.p_out, p.data(), p.size() * sizeof(float));
+        } else {
+          uint16_t* out = reinterpret_cast<uint16_t*>(item.p_out);
+          for (size_t e = 0; e < p.size(); ++e) out[e] = detail::float_to_half(p[e]);
+        }
+      }
+      secure_zero(scratch.data(), scratch.size() * sizeof(float));
+      secure_zero(y.data(), y.size() * sizeof(float));
+    });
+  }
+
+  void verify(std::span<const VerifyItem> items, uint32_t n, uint32_t alpha, Dtype dtype, uint8_t* match,
+              detail::Codeword* matched) override {
+    parallel_for(items.size(), threads_, [&](size_t begin, size_t end, int) {
+      std::vector<float> y(n), expanded;
+      detail::Codeword c;
+      for (size_t i = begin; i < end; ++i) {
+        const VerifyItem& item = items[i];
+        const float* p = p_as_f32(item.p, dtype, size_t(n) * n, expanded);
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, n, n, 1.0f, p, n, item.probe, 1, 0.0f, y.data(), 1);
+        match[i] = 0;
+        if (detail::decode_codeword(y.data(), n, alpha, &c) && verifier_matches(c, item.salt, item.verifier)) {
+          match[i] = 1;
+          matched[i] = c;
+        }
+      }
+      c.wipe();
+      secure_zero(y.data(), y.size() * sizeof(float));
+    });
+  }
+
+  std::vector<IdentifyHit> identify(std::span<const GalleryItem> gallery, const float* probes, size_t probe_count,
+                                    uint32_t n, uint32_t alpha, Dtype dtype) override {
+    constexpr size_t kProbeBlock = 256;  // Y = T·Pᵀ one probe block at a time keeps Y in cache
+    std::vector<IdentifyHit> hits;
+    std::mutex hits_mutex;
+    parallel_for(gallery.size(), threads_, [&](size_t begin, size_t end, int) {
+      std::vector<float> y(std::min(kProbeBlock, probe_count) * n), expanded;
+      std::vector<IdentifyHit> local;
+      detail::Codeword c;
+      for (size_t r = begin; r < end; ++r) {
+        const float* p = p_as_f32(gallery[r].p, dtype, size_t(n) * n, expanded);
+        for (size_t b0 = 0; b0 < probe_count; b0 += kProbeBlock) {
+          const size_t bs = std::min(kProbeBlock, probe_count - b0);
+          // Row b of Y = (P·t_b)ᵀ.
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(bs), n, n, 1.0f, probes + b0 * n, n, p, n, 0.0f,
+                      y.data(), n);
+          for (size_t b = 0; b < bs; ++b)
+            if (detail::decode_codeword(y.data() + b * n, n, alpha, &c) &&
+                verifier_matches(c, gallery[r].salt, gallery[r].verifier))
+              local.push_back({uint32_t(r), uint32_t(b0 + b), c});
+        }
+      }
+      c.wipe();
+      secure_zero(y.data(), y.size() * sizeof(float));
+      std::lock_guard<std::mutex> lock(hits_mutex);
+      hits.insert(hits.end(), local.begin(), local.end());
+      for (auto& h : local) h.codeword.wipe();
+    });
+    std::sort(hits.begin(), hits.end(), [](const IdentifyHit& x, const IdentifyHit& y) {
+      return x.probe != y.probe ? x.probe < y.probe : x.record < y.record;
+    });
+    return hits;
+  }
+
+  void haar(const uint8_t key[32], uint32_t n, float* q) override { haar_row_major(key, n, q); }
+
+  void gaussian(const uint8_t key[32], uint64_t first, size_t count, float* out) override {
+    uint32_t kw[8];
+    detail::key_words(key, kw);
+    detail::gaussian_range(kw, first, count, out);
+    secure_zero(kw, sizeof kw);
+  }
+
+ private:
+  int threads_;
+};
+
+}  // namespace
+
+std::unique_ptr<BackendImpl> make_cpu_backend(const EngineOptions& options) {
+  return std::make_unique<CpuBackend>(options);
+}
+
+}  // namespace spheremask::internal

@@ -1,0 +1,78 @@
+#include "engine/template_prep.hpp"
+
+#include <cblas.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "backend/backend_impl.hpp"
+#include "crypto/crypto.hpp"
+#include "spheremask/error.hpp"
+#include "spheremask/expander.hpp"
+#include "spheremask/keys.hpp"
+
+namespace spheremask::internal {
+
+void normalize_rows(float* rows, size_t count, uint32_t dim, size_t first_row) {
+  for (size_t i = 0; i < count; ++i) {
+    float* row = rows + i * dim;
+    double norm2 = 0;
+    for (uint32_t j = 0; j < dim; ++j) {
+      if (!std::isfinite(row[j]))
+        throw Error(ErrorCode::InvalidArgument, "template row " + std::to_string(first_row + i) +
+                                                    " has a non-finite value at column " + std::to_string(j));
+      norm2 += double(row[j]) * row[j];
+    }
+    if (norm2 == 0.0 || !std::isfinite(norm2))
+      throw Error(ErrorCode::InvalidArgument, "template row " + std::to_string(first_row + i) +
+                                                  (norm2 == 0.0 ? " is the zero vector" : " overflows its norm"));
+    const double inv = 1.0 / std::sqrt(norm2);
+    for (uint32_t j = 0; j < dim; ++j) row[j] = float(row[j] * inv);
+  }
+}
+
+std::vector<float> prepare_templates(BackendImpl& backend, const Params& params,
+                                     const std::vector<float>& app_transform, const float* templates, size_t count,
+                                     size_t first_row) {
+  std::vector<float> in(templates, templates + count * params.m);
+  normalize_rows(in.data(), count, params.m, first_row);
+  std::vector<float> out;
+  if (params.expander) {
+    out.resize(count * params.n);
+    backend.expand(*params.expander, in.data(), count, out.data());
+    secure_zero(in.data(), in.size() * sizeof(float));
+    normalize_rows(out.data(), count, params.n, first_row);
+  } else {
+    out = std::move(in);
+  }
+  if (!app_transform.empty() && count > 0) {
+    std::vector<float> bound(out.size());
+    const int n = int(params.n);
+    // Row i of bound = (S_app · out_i)ᵀ = out_i · S_appᵀ
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(count), n, n, 1.0f, out.data(), n,
+                app_transform.data(), n, 0.0f, bound.data(), n);
+    secure_zero(out.data(), out.size() * sizeof(float));
+    out = std::move(bound);
+  }
+  return out;
+}
+
+std::array<uint8_t, 32> app_id(const std::array<uint8_t, 32>& app_key) {
+  const char label[] = "spheremask/v1/app-id";
+  return crypto::Sha256().update(label, sizeof label - 1).update(app_key.data(), 32).final();
+}
+
+std::vector<float> app_transform(BackendImpl& backend, const std::array<uint8_t, 32>& app_key, uint32_t n) {
+  const char label[] = "spheremask/v1/app";
+  const std::array<uint8_t, 32> zero_salt{};  // RFC 5869: an absent salt is HashLen zeros
+  auto prk = crypto::hkdf_extract(zero_salt, app_key);
+  auto key = crypto::hkdf_expand32(prk, {reinterpret_cast<const uint8_t*>(label), sizeof label - 1});
+  std::vector<float> s(size_t(n) * n);
+  backend.haar(key.data(), n, s.data());
+  secure_zero(prk.data(), prk.size());
+  secure_zero(key.data(), key.size());
+  return s;
+}
+
+}  // namespace spheremask::internal
