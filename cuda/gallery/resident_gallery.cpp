@@ -19,6 +19,7 @@
 #include <cstring>
 #include <vector>
 
+#include "backend/identify_hits.hpp"
 #include "cuda/core/cuda_raii.hpp"
 #include "cuda/core/device_context.hpp"
 #include "cuda/decode/device_decode.hpp"
@@ -91,9 +92,7 @@ class CudaResidentGallery final : public internal::ResidentGallery {
       ctx_->staging().upload(p_sources(first, count), p_bytes_, stream_p_.get(), ctx_->stream());
       identify_records(stream_p_.get(), first, count, alpha, work, hits);
     }
-    std::sort(hits.begin(), hits.end(), [](const IdentifyHit& x, const IdentifyHit& y) {
-      return x.probe != y.probe ? x.probe < y.probe : x.record < y.record;
-    });
+    internal::sort_hits(hits);
     return hits;
   }
 

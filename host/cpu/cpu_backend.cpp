@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "backend/backend_impl.hpp"
+#include "backend/identify_hits.hpp"
 #include "cpu/haar_cpu.hpp"
 #include "crypto/keyflow.hpp"
 #include "util/parallel.hpp"
@@ -193,9 +194,7 @@ class CpuBackend final : public BackendImpl {
       hits.insert(hits.end(), local.begin(), local.end());
       for (auto& h : local) h.codeword.wipe();
     });
-    std::sort(hits.begin(), hits.end(), [](const IdentifyHit& x, const IdentifyHit& y) {
-      return x.probe != y.probe ? x.probe < y.probe : x.record < y.record;
-    });
+    sort_hits(hits);
     return hits;
   }
 
