@@ -95,13 +95,6 @@ std::array<uint8_t, 32> read_app_key_file(const std::string& path) {
   return key;
 }
 
-std::string to_hex(const uint8_t* p, size_t n) {
-  static const char* digits = "0123456789abcdef";
-  std::string s(2 * n, '0');
-  for (size_t i = 0; i < n; ++i) { s[2 * i] = digits[p[i] >> 4]; s[2 * i + 1] = digits[p[i] & 15]; }
-  return s;
-}
-
 std::array<uint8_t, 32> seed_from_text(const std::string& text) {
   if (text.size() == 64 && text.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos)
     return parse_seed_hex(text);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "spheremask/engine.hpp"
+#include "util/hex.hpp"
 
 namespace spheremask::cli {
 
@@ -34,7 +35,7 @@ struct EngineFlags {
 std::array<uint8_t, 32> parse_seed_hex(const std::string& hex);
 // Reads an application key file: exactly 32 raw bytes, or 64 hex digits (surrounding whitespace allowed).
 std::array<uint8_t, 32> read_app_key_file(const std::string& path);
-std::string to_hex(const uint8_t* p, size_t n);
+using internal::to_hex;  // lower-case hex of bytes (util/hex.hpp)
 // Seed for synthetic data: a decimal number or 64 hex digits, hashed to 32 bytes.
 std::array<uint8_t, 32> seed_from_text(const std::string& text);
 

@@ -15,6 +15,7 @@
 #include "cpu/haar_cpu.hpp"
 #include "spheremask/error.hpp"
 #include "expander/template_expander.hpp"
+#include "util/hex.hpp"
 
 namespace spheremask {
 namespace {
@@ -176,13 +177,6 @@ std::vector<float> haar(const char* name, const std::array<uint8_t, 32>& seed, u
   return q;
 }
 
-std::string hex(const uint8_t* p, size_t len) {
-  static const char* digits = "0123456789abcdef";
-  std::string s;
-  for (size_t i = 0; i < len; ++i) { s += digits[p[i] >> 4]; s += digits[p[i] & 15]; }
-  return s;
-}
-
 }  // namespace
 
 void check_expander_shapes(const ExpanderWeights& w) {
@@ -292,7 +286,7 @@ ExpanderWeights init_expander(uint32_t m, uint32_t n, const std::array<uint8_t, 
   }
   w.w4 = haar("W4", seed, n);
   const auto seed_id = crypto::sha256(seed);
-  w.summary = "{\"init\":{\"method\":\"haar-chacha20\",\"seed_sha256\":\"" + hex(seed_id.data(), 32) + "\"}}";
+  w.summary = "{\"init\":{\"method\":\"haar-chacha20\",\"seed_sha256\":\"" + internal::to_hex(seed_id.data(), 32) + "\"}}";
   return w;
 }
 

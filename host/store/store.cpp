@@ -11,6 +11,7 @@
 #include "spheremask/error.hpp"
 #include "store/store_rows.hpp"
 #include "store/store_sqlite.hpp"
+#include "util/hex.hpp"
 
 namespace spheremask {
 namespace {
@@ -51,10 +52,7 @@ std::string hex_prefix(const std::array<uint8_t, 32>& id) {
   bool zero = true;
   for (uint8_t b : id) zero = zero && b == 0;
   if (zero) return "none";
-  static const char* digits = "0123456789abcdef";
-  std::string s;
-  for (size_t i = 0; i < 8; ++i) { s += digits[id[i] >> 4]; s += digits[id[i] & 15]; }
-  return s + "…";
+  return internal::to_hex(id.data(), 8) + "…";
 }
 
 std::array<uint8_t, 32> id32(std::span<const uint8_t> blob) {
