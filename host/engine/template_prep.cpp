@@ -8,6 +8,7 @@
 
 #include "backend/backend_impl.hpp"
 #include "crypto/crypto.hpp"
+#include "util/finite.hpp"
 #include "spheremask/error.hpp"
 #include "spheremask/expander.hpp"
 #include "spheremask/keys.hpp"
@@ -17,13 +18,11 @@ namespace spheremask::internal {
 void normalize_rows(float* rows, size_t count, uint32_t dim, size_t first_row) {
   for (size_t i = 0; i < count; ++i) {
     float* row = rows + i * dim;
+    if (const size_t j = first_non_finite(row, dim); j < dim)
+      throw Error(ErrorCode::InvalidArgument, "template row " + std::to_string(first_row + i) +
+                                                  " has a non-finite value at column " + std::to_string(j));
     double norm2 = 0;
-    for (uint32_t j = 0; j < dim; ++j) {
-      if (!std::isfinite(row[j]))
-        throw Error(ErrorCode::InvalidArgument, "template row " + std::to_string(first_row + i) +
-                                                    " has a non-finite value at column " + std::to_string(j));
-      norm2 += double(row[j]) * row[j];
-    }
+    for (uint32_t j = 0; j < dim; ++j) norm2 += double(row[j]) * row[j];
     if (norm2 == 0.0 || !std::isfinite(norm2))
       throw Error(ErrorCode::InvalidArgument, "template row " + std::to_string(first_row + i) +
                                                   (norm2 == 0.0 ? " is the zero vector" : " overflows its norm"));

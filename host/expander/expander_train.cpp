@@ -10,6 +10,7 @@
 #include "expander/expander_objective.hpp"
 #include "expander/expander_rng.hpp"
 #include "expander/expander_train_backends.hpp"
+#include "util/finite.hpp"
 #include "spheremask/error.hpp"
 
 namespace spheremask {
@@ -147,8 +148,7 @@ TrainResult cpu_train_expander(ExpanderWeights& w, const TrainOptions& o, const 
       }
     }
     for (int l = 0; l < kTeLayers; ++l)
-      for (float v : *params[l])
-        if (!std::isfinite(v)) throw_diverged(step);
+      if (first_non_finite(params[l]->data(), params[l]->size()) < params[l]->size()) throw_diverged(step);
     if (step == 1) result.first_loss = s.loss;
     result.last_loss = s.loss;
     if (progress) progress(s);

@@ -15,6 +15,7 @@
 #include "cpu/haar_cpu.hpp"
 #include "spheremask/error.hpp"
 #include "expander/template_expander.hpp"
+#include "util/finite.hpp"
 #include "util/hex.hpp"
 
 namespace spheremask {
@@ -147,10 +148,9 @@ Parsed parse_stream(uint64_t size, const std::function<void(void*, size_t)>& rea
   if (!crypto::equal_ct(checksum.data(), stored.data(), 32)) invalid("checksum", "mismatch: the file is corrupted");
   out.id = file.final();
   for (const Matrix& mat : matrices(w))
-    for (uint64_t i = 0; i < mat.data->size(); ++i)
-      if (!std::isfinite((*mat.data)[i]))
-        invalid(mat.name, "non-finite value at row " + std::to_string(i / mat.cols) + ", column " +
-                              std::to_string(i % mat.cols));
+    if (const size_t i = internal::first_non_finite(mat.data->data(), mat.data->size()); i < mat.data->size())
+      invalid(mat.name, "non-finite value at row " + std::to_string(i / mat.cols) + ", column " +
+                            std::to_string(i % mat.cols));
   // W_s must have orthonormal columns (the template-space isometry the architecture assumes).
   const uint64_t d = 2 * uint64_t(w.n);
   double worst = 0;
