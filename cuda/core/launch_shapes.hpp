@@ -11,6 +11,14 @@ namespace spheremask::cuda {
 
 SM_HD constexpr uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 
+// Blocks of `threads` for a grid-stride loop over `total` elements: one element per thread, capped at
+// 65535·16 blocks (enough to fill any device; the loop covers the rest).
+constexpr unsigned kMaxGridStrideBlocks = 65535u * 16u;
+constexpr unsigned grid_stride_blocks(uint64_t total, unsigned threads) {
+  const uint64_t blocks = ceil_div(total, threads);
+  return unsigned(blocks < kMaxGridStrideBlocks ? blocks : kMaxGridStrideBlocks);
+}
+
 // Largest number of items (≤ total, ≤ cap) whose per-item bytes fit, next to fixed bytes, in the
 // given fraction of the free device memory. 0 when not even one fits.
 inline size_t items_per_chunk(size_t free_bytes, size_t fixed_bytes, size_t per_item_bytes, size_t total,

@@ -115,11 +115,6 @@ __global__ void to_float_kernel(size_t count, const uint16_t* in, float* out) {
     out[i] = detail::half_to_float(in[i]);
 }
 
-unsigned grid_for(size_t total) {
-  const uint64_t blocks = ceil_div(total, kThreads);
-  return unsigned(blocks < 65535u * 16u ? blocks : 65535u * 16u);  // grid-stride loops cover the rest
-}
-
 }  // namespace
 
 void launch_rotation_vectors(uint32_t count, uint32_t n, const float* q, const float* t, const float* u,
@@ -147,13 +142,13 @@ void launch_rotation_check(uint32_t count, uint32_t n, float* y, const detail::C
 
 void launch_to_half(size_t count, const float* in, uint16_t* out, cudaStream_t stream) {
   if (count == 0) return;
-  to_half_kernel<<<grid_for(count), kThreads, 0, stream>>>(count, in, out);
+  to_half_kernel<<<grid_stride_blocks(count, kThreads), kThreads, 0, stream>>>(count, in, out);
   SM_CUDA_CHECK_LAUNCH("to_half_kernel");
 }
 
 void launch_to_float(size_t count, const uint16_t* in, float* out, cudaStream_t stream) {
   if (count == 0) return;
-  to_float_kernel<<<grid_for(count), kThreads, 0, stream>>>(count, in, out);
+  to_float_kernel<<<grid_stride_blocks(count, kThreads), kThreads, 0, stream>>>(count, in, out);
   SM_CUDA_CHECK_LAUNCH("to_float_kernel");
 }
 

@@ -108,11 +108,6 @@ __global__ void set_identity_kernel(size_t total, uint32_t n, float* q) {
   }
 }
 
-unsigned grid_for(size_t total) {
-  const uint64_t blocks = ceil_div(total, kThreads);
-  return unsigned(blocks < 65535u * 16u ? blocks : 65535u * 16u);  // grid-stride loops cover the rest
-}
-
 }  // namespace
 
 void launch_gaussian_range(KeyWords key, uint64_t first, size_t count, float* out, cudaStream_t stream) {
@@ -138,21 +133,21 @@ void launch_householder_normalize(uint32_t count, uint32_t n, float* a, float* t
 void launch_form_t_inverse(uint32_t count, uint32_t n, const float* tau, float* s, cudaStream_t stream) {
   const size_t total = size_t(count) * (n - 1) * (n - 1);
   if (total == 0) return;
-  form_t_inverse_kernel<<<grid_for(total), kThreads, 0, stream>>>(total, n, tau, s);
+  form_t_inverse_kernel<<<grid_stride_blocks(total, kThreads), kThreads, 0, stream>>>(total, n, tau, s);
   SM_CUDA_CHECK_LAUNCH("form_t_inverse_kernel");
 }
 
 void launch_set_identity(uint32_t count, uint32_t n, float* q, cudaStream_t stream) {
   const size_t total = size_t(count) * n * n;
   if (total == 0) return;
-  set_identity_kernel<<<grid_for(total), kThreads, 0, stream>>>(total, n, q);
+  set_identity_kernel<<<grid_stride_blocks(total, kThreads), kThreads, 0, stream>>>(total, n, q);
   SM_CUDA_CHECK_LAUNCH("set_identity_kernel");
 }
 
 void launch_sign_fix(uint32_t count, uint32_t n, float* q, const float* sign, cudaStream_t stream) {
   const size_t total = size_t(count) * n * n;
   if (total == 0) return;
-  sign_fix_kernel<<<grid_for(total), kThreads, 0, stream>>>(total, n, q, sign);
+  sign_fix_kernel<<<grid_stride_blocks(total, kThreads), kThreads, 0, stream>>>(total, n, q, sign);
   SM_CUDA_CHECK_LAUNCH("sign_fix_kernel");
 }
 

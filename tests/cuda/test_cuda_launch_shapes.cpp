@@ -90,6 +90,18 @@ void expect_same(const detail::Codeword& a, const detail::Codeword& b) {
   }
 }
 
+TEST(DeviceLogic, GridStrideBlocksCoverTheElementsUpToTheCap) {
+  EXPECT_EQ(cuda::grid_stride_blocks(1, 256), 1u);
+  EXPECT_EQ(cuda::grid_stride_blocks(256, 256), 1u);
+  EXPECT_EQ(cuda::grid_stride_blocks(257, 256), 2u);
+  EXPECT_EQ(cuda::grid_stride_blocks(uint64_t(cuda::kMaxGridStrideBlocks) * 256, 256), cuda::kMaxGridStrideBlocks);
+  // An n×n matrix at the largest n (16384) needs a few more blocks than the cap; the grid-stride loop
+  // covers the rest, and a huge count is capped rather than truncated to 32 bits.
+  EXPECT_EQ(cuda::grid_stride_blocks(uint64_t(16384) * 16384, 256), cuda::kMaxGridStrideBlocks);
+  EXPECT_EQ(cuda::grid_stride_blocks(uint64_t(16384) * 16384 - 256 * 17, 256), cuda::kMaxGridStrideBlocks - 1);
+  EXPECT_EQ(cuda::grid_stride_blocks(uint64_t(1) << 40, 256), cuda::kMaxGridStrideBlocks);
+}
+
 TEST(DeviceLogic, ParallelTopAlphaEqualsSerialDecode) {
   std::mt19937 rng(7);  // non-secret test data
   std::uniform_int_distribution<int> level(-6, 6);
