@@ -19,7 +19,7 @@ if command -v ccache >/dev/null; then
 fi
 # One BLAS thread: OpenBLAS's own pool is not instrumented (TSan) and the tests choose their threads.
 export OPENBLAS_NUM_THREADS=1
-common=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSPHEREMASK_ENABLE_CUDA=OFF -DSPHEREMASK_BUILD_PYTHON=OFF "${launcher[@]}")
+common=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DPython3_EXECUTABLE=/usr/bin/python3 -DSPHEREMASK_ENABLE_CUDA=OFF -DSPHEREMASK_BUILD_PYTHON=OFF "${launcher[@]}")
 case "$kind" in
   asan)
     command -v clang++ >/dev/null || { echo "sanitize.sh: clang++ not found (scripts/install-deps.sh installs it)" >&2; exit 2; }

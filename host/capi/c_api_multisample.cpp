@@ -13,9 +13,9 @@ using capi::require;
 
 namespace {
 
-FrameOptions frame_options(uint32_t per_probe, sm_frame_rule rule) {
+FrameOptions frame_options(uint32_t per_probe, int rule) {
   if (rule != SM_FRAMES_MEAN && rule != SM_FRAMES_ANY_OF)
-    throw Error(ErrorCode::InvalidArgument, "unknown frame rule " + std::to_string(int(rule)) +
+    throw Error(ErrorCode::InvalidArgument, "unknown frame rule " + std::to_string(rule) +
                                                 " (SM_FRAMES_MEAN or SM_FRAMES_ANY_OF)");
   FrameOptions o;
   o.per_probe = per_probe;
@@ -66,7 +66,7 @@ uint32_t sm_records_samples(const sm_records* records, size_t index) {
 }
 
 sm_status sm_verify_frames(sm_engine* engine, const float* frames, size_t frame_rows, uint32_t frames_per_probe,
-                           sm_frame_rule rule, const sm_records* records, uint8_t* decisions) {
+                           int rule, const sm_records* records, uint8_t* decisions) {
   return guarded([&] {
     const size_t probes = frame_probes(engine, frames, frame_rows, frames_per_probe);
     require(records, "records");
@@ -77,7 +77,7 @@ sm_status sm_verify_frames(sm_engine* engine, const float* frames, size_t frame_
 }
 
 sm_status sm_verify_and_derive_frames(sm_engine* engine, const float* frames, size_t frame_rows,
-                                      uint32_t frames_per_probe, sm_frame_rule rule, const sm_records* records,
+                                      uint32_t frames_per_probe, int rule, const sm_records* records,
                                       const void* context, size_t context_len, uint8_t* decisions, uint8_t* keys) {
   return guarded([&] {
     const size_t probes = frame_probes(engine, frames, frame_rows, frames_per_probe);
@@ -98,7 +98,7 @@ sm_status sm_verify_and_derive_frames(sm_engine* engine, const float* frames, si
 }
 
 sm_status sm_identify_frames(sm_engine* engine, const float* frames, size_t frame_rows, uint32_t frames_per_probe,
-                             sm_frame_rule rule, const sm_records* gallery, sm_matches** out) {
+                             int rule, const sm_records* gallery, sm_matches** out) {
   return guarded([&] {
     require(out, "out");
     *out = nullptr;

@@ -199,24 +199,25 @@ SPHEREMASK_API sm_status sm_enroll_combined(sm_engine* engine, const float* temp
 SPHEREMASK_API uint32_t sm_records_samples(const sm_records* records, size_t index);
 
 /* How the frames of one probe make one claim. ANY_OF accepts when any frame is accepted: it
- * multiplies the false accept rate by about frames_per_probe. */
+ * multiplies the false accept rate by about frames_per_probe. Passed as int (a C caller may pass any
+ * integer): a value that names no rule is SM_ERR_INVALID_ARGUMENT. */
 typedef enum sm_frame_rule { SM_FRAMES_MEAN = 0, SM_FRAMES_ANY_OF = 1 } sm_frame_rule;
 
 /* Multi-frame probes: frames holds frame_rows x m floats, probe i = rows [i*k, (i+1)*k) with
  * k = frames_per_probe >= 1, which must divide frame_rows. Probe i against record i (records holds
  * frame_rows / k records); decisions: one per probe. MEAN verifies the normalized mean of the frames. */
 SPHEREMASK_API sm_status sm_verify_frames(sm_engine* engine, const float* frames, size_t frame_rows,
-                                          uint32_t frames_per_probe, sm_frame_rule rule, const sm_records* records,
+                                          uint32_t frames_per_probe, int rule, const sm_records* records,
                                           uint8_t* decisions);
 /* As sm_verify_frames, writing the key of each accepted probe as sm_verify_and_derive does (keys holds
  * (frame_rows / k) * SM_KEY_BYTES bytes; wipe it with sm_wipe). */
 SPHEREMASK_API sm_status sm_verify_and_derive_frames(sm_engine* engine, const float* frames, size_t frame_rows,
-                                                     uint32_t frames_per_probe, sm_frame_rule rule,
+                                                     uint32_t frames_per_probe, int rule,
                                                      const sm_records* records, const void* context,
                                                      size_t context_len, uint8_t* decisions, uint8_t* keys);
 /* 1:N with frame_rows / k probes; ANY_OF: the records accepting any frame of the probe. */
 SPHEREMASK_API sm_status sm_identify_frames(sm_engine* engine, const float* frames, size_t frame_rows,
-                                            uint32_t frames_per_probe, sm_frame_rule rule, const sm_records* gallery,
+                                            uint32_t frames_per_probe, int rule, const sm_records* gallery,
                                             sm_matches** out);
 
 /* ---- embedded record store (SQLite, records keyed by subject id) ------------------------------ */
