@@ -1,4 +1,4 @@
-// The template expander's forward on the GPU (DESIGN §3, issue 4 item 3): cuBLAS SGEMMs for W_s and
+// The template expander's forward on the GPU (DESIGN §3): cuBLAS SGEMMs for W_s and
 // W0…W4 plus one fused activation / fold / normalize kernel per layer, in the CPU reference's order
 // (host/expander/expander_net.cpp). The weights of the last expander used stay in device memory, keyed by its
 // id; templates go through in chunks sized to the free memory. No CUDA types here.

@@ -1,4 +1,4 @@
-// The GPU trainer's step sequence (DESIGN §3, issue 4), written once against an `Ops` back end: the
+// The GPU trainer's step sequence (DESIGN §3), written once against an `Ops` back end: the
 // CUDA one (expander_trainer.hpp: device buffers, cuBLAS, the kernels of expander_train_kernels.cu) and
 // a CPU one in the tests (cblas column-major plus the same train_elements.hpp functions run serially),
 // so the wiring of every buffer into every GEMM and kernel runs on machines without a GPU too.

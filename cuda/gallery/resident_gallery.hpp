@@ -1,4 +1,4 @@
-// The CUDA backend's ResidentGallery (issue 5 item 3): a gallery's P matrices uploaded to device memory
+// The CUDA backend's ResidentGallery: a gallery's P matrices uploaded to device memory
 // once. identify: the probes go up once, then per tile of records one strided-batched GEMM per probe
 // block and the fused decode + verifier kernel. verify: one pointer-list gemv per batch over the
 // resident copies. Records that do not fit stay in the caller's host memory and are streamed on every

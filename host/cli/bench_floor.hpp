@@ -1,4 +1,4 @@
-// CPU floors of DESIGN §5 / issue 2. Enrollment: forming Q costs (4/3)n³ flop, so one core cannot
+// CPU floors of DESIGN §5. Enrollment: forming Q costs (4/3)n³ flop, so one core cannot
 // enroll faster than its single-thread SGEMM rate divided by that. Verification of a genuine probe:
 // the MAC hashes header ‖ P, so one core cannot verify faster than its SHA-256 rate over those bytes
 // (measured with the same multi-record hashing the engine uses; reading P for P·t' comes on top).

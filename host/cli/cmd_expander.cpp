@@ -1,4 +1,4 @@
-// `spheremask expander init | train | inspect`: SMTE weights files (DESIGN §3, issue 4).
+// `spheremask expander init | train | inspect`: SMTE weights files (DESIGN §3).
 #include <chrono>
 #include <cstdio>
 #include <iostream>

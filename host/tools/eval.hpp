@@ -1,4 +1,4 @@
-// Honest evaluation of a protection configuration on labelled templates (issue 4, item 5): all genuine
+// Honest evaluation of a protection configuration on labelled templates: all genuine
 // pairs (optionally capped per identity), a seeded sample of impostor pairs, TAR/FAR with 95% Wilson
 // intervals and the unprotected cosine matcher at the same FAR.
 //   exact: real enrollment (each enrolling template once, deterministic insecure seed) and verification.

@@ -1,4 +1,4 @@
-// Honest security of a configuration (issue 4, item 6).
+// Honest security of a configuration (DESIGN §3 attacks and the cap bound).
 //   θ50: the angle at which a probe is accepted with probability ½. In code space it follows from the
 //   distributional model P·t' ~ cosθ·c + sinθ·z (z uniform on the sphere ⟂ c): each Monte-Carlo trial
 //   has a critical angle below which decoding returns c, so θ50 is their median (seeded, not secret).

@@ -1,4 +1,4 @@
-// Template expander weights files, SMTE v1 (DESIGN §3 "Template expander", issue 4).
+// Template expander weights files, SMTE v1 (DESIGN §3 "Template expander").
 //
 // Layout, little-endian:
 //   magic "SMTE" (4) | version u16 = 1 | dtype u8 (0 = f32) | reserved u8 = 0 | m u32 | n u32 |

@@ -1,4 +1,4 @@
-// Measuring a template expander (issue 4, item 4): angle distortion on seeded template pairs and the
+// Measuring a template expander: angle distortion on seeded template pairs and the
 // relative residual of the best affine fit (how far the map is from linear).
 #pragma once
 #include <cstdint>

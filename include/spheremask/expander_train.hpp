@@ -1,4 +1,4 @@
-// Training a template expander (DESIGN §3, issue 4 item 2): forward and backward as GEMMs, on the CPU
+// Training a template expander (DESIGN §3): forward and backward as GEMMs, on the CPU
 // (OpenBLAS) or on a CUDA GPU (cuBLAS plus elementwise kernels; weights, gradients and optimizer state
 // stay in device memory for all steps). Both backends draw the same batches from the seeded stream and
 // compute the same math, so they agree to float rounding; each is deterministic for a seed.

@@ -1,4 +1,4 @@
-// Cross-backend checks of Backend::Cuda against the CPU reference (issue 3): same Gaussian stream,
+// Cross-backend checks of Backend::Cuda against the CPU reference: same Gaussian stream,
 // same Haar Q, identical decode and verifier (ties included), same P from a deterministic seed,
 // records made on one backend verified and identified on the other, f16 records.
 #include <algorithm>

@@ -1,4 +1,4 @@
-// Compact-WY formation of Haar Q (DESIGN §3, issue 3 item 1). The CPU tests run the GPU path's exact
+// Compact-WY formation of Haar Q (DESIGN §3). The CPU tests run the GPU path's exact
 // call shapes (haar_method.hpp: wy_shapes, t_inverse_element) through OpenBLAS and check Q_wy == Q_orgqr,
 // so the algebra is verified on machines without a GPU. The Cuda tests compare both GPU paths with the
 // CPU Haar and with each other.

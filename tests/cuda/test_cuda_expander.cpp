@@ -1,4 +1,4 @@
-// The template expander's GPU forward (issue 4 items 3 and 7): agreement with the CPU reference at both
+// The template expander's GPU forward: agreement with the CPU reference at both
 // test sizes, initialized and trained, the one-slot weights cache, the fallback for other Expander
 // implementations, and engine round trips with an expander across backends.
 #include <gtest/gtest.h>

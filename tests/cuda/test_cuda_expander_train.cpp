@@ -1,4 +1,4 @@
-// Template-expander training on the GPU (issue 4): one step's loss and every layer's gradient against
+// Template-expander training on the GPU: one step's loss and every layer's gradient against
 // the CPU trainer for both objectives (with and without the residual term), a few GPU steps lowering
 // the loss deterministically, the weights after K steps of SGD and Adam close to the CPU's, Auto's
 // choice, and divergence reported as on the CPU. Skipped without a device (gpu label).

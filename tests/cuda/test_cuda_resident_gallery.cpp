@@ -1,4 +1,4 @@
-// Device-resident galleries (issue 5 item 3). CPU tests: the placement arithmetic (what stays resident,
+// Device-resident galleries. CPU tests: the placement arithmetic (what stays resident,
 // what is streamed, identification tiles). Cuda tests: a gallery loaded once on the GPU identifies
 // exactly the ids the CPU does and verifies exactly as per-call verification, for f32 and f16, also
 // when a small memory cap (SPHEREMASK_CUDA_GALLERY_CAP_MIB) forces most of it to be streamed.

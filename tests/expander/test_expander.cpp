@@ -1,5 +1,5 @@
 // Template expander: SMTE v1 round trip and every corruption class, CPU forward contract, gradients,
-// training, the published-recipe contraction check and mismatched-expander records (issue 4).
+// training, the published-recipe contraction check and mismatched-expander records.
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -1,4 +1,4 @@
-// The engine runs the template expander through its backend (BackendImpl::expand, issue 4 item 3): on
+// The engine runs the template expander through its backend (BackendImpl::expand): on
 // the CPU the routed path gives exactly the expander's own forward between two normalizations, and
 // every engine call that prepares templates goes through the backend's expand.
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// Where expander training runs (issue 4): Auto's threshold, an explicit CUDA request without a device
+// Where expander training runs: Auto's threshold, an explicit CUDA request without a device
 // (Error{Unavailable} from the library, exit code 2 and the error name from the CLI), Auto falling back
 // to the CPU, and the one-step probe the cross-backend tests use. CPU only: the GPU side is in
 // test_cuda_expander_train.cpp.

@@ -1,5 +1,5 @@
 // Evaluation: pair construction, Wilson intervals, the baseline matcher and hand-checked counts on a
-// tiny labelled set, in both modes; fast and exact modes agree within their intervals (issue 4).
+// tiny labelled set, in both modes; fast and exact modes agree within their intervals.
 #include <gtest/gtest.h>
 
 #include <cmath>

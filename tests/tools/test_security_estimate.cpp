@@ -1,4 +1,4 @@
-// Acceptance-cliff angle θ50, spherical-cap bound and effective bits (issue 4, item 6).
+// Acceptance-cliff angle θ50, spherical-cap bound and effective bits.
 #include <gtest/gtest.h>
 
 #include <cmath>
