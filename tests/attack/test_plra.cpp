@@ -10,7 +10,8 @@
 #include "attack/plra_experiment.hpp"
 #include "spheremask/engine.hpp"
 #include "spheremask/error.hpp"
-#include "support/test_store_util.hpp"
+#include "support/run_cli.hpp"
+#include "tools/npy.hpp"
 #include "support/test_util.hpp"
 
 namespace spheremask {
@@ -130,7 +131,7 @@ size_t lines(const std::string& s) { return size_t(std::count(s.begin(), s.end()
 
 TEST(PlraCli, SyntheticSameKeyLinksDifferentKeysDoNot) {
   testing::ScratchDir dir("plra-cli");
-  auto r = testing::run_cli(dir, {"attack", "link", "--synthetic", "--n", "64", "--alpha", "6", "--records", "63",
+  auto r = testing::run_cli({"attack", "link", "--synthetic", "--n", "64", "--alpha", "6", "--records", "63",
                                   "--keys", "same", "--seed", "5", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
@@ -139,7 +140,7 @@ TEST(PlraCli, SyntheticSameKeyLinksDifferentKeysDoNot) {
   EXPECT_EQ(j["accepted"], 63);
   EXPECT_GT(j["trials"].get<uint64_t>(), 0u);
   EXPECT_NEAR(j["estimate"]["log2_trials"].get<double>(), 63 * std::log2(64.0 / 58.0), 1e-9);
-  r = testing::run_cli(dir, {"attack", "link", "--synthetic", "--n", "64", "--alpha", "6", "--records", "63",
+  r = testing::run_cli({"attack", "link", "--synthetic", "--n", "64", "--alpha", "6", "--records", "63",
                              "--keys", "different", "--max-trials", "1000", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   j = nlohmann::json::parse(r.out);
@@ -160,10 +161,10 @@ TEST(PlraCli, RecordsDirectoryOfOnePersonIsInverted) {
   }
   write_npy_f32(dir.file("t.npy"), t.data(), 63, n);
   testing::write_text(dir.file("key.hex"), std::string(64, 'c'));
-  auto r = testing::run_cli(dir, {"enroll", "--templates", dir.file("t.npy"), "--out", dir.file("recs"), "--alpha", "6",
+  auto r = testing::run_cli({"enroll", "--templates", dir.file("t.npy"), "--out", dir.file("recs"), "--alpha", "6",
                                   "--allow-weak", "--backend", "cpu", "--app-key-file", dir.file("key.hex")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  r = testing::run_cli(dir, {"attack", "link", "--records", dir.file("recs"), "--allow-weak", "--noise-deg", "3",
+  r = testing::run_cli({"attack", "link", "--records", dir.file("recs"), "--allow-weak", "--noise-deg", "3",
                              "--app-key-file", dir.file("key.hex"), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
@@ -186,7 +187,7 @@ TEST(PlraCli, BadInputsExitTwoWithOneLine) {
       {"attack", "link", "--records", dir.file("empty"), "--estimate-only"},
   };
   for (const auto& args : cases) {
-    const auto r = testing::run_cli(dir, args);
+    const auto r = testing::run_cli(args);
     EXPECT_EQ(r.exit_code, 2) << args.back() << ": " << r.err;
     EXPECT_EQ(lines(r.err), 1u) << r.err;
     EXPECT_TRUE(r.out.empty()) << r.out;

@@ -11,7 +11,8 @@
 #include "spheremask/error.hpp"
 #include "spheremask/expander_file.hpp"
 #include "spheremask/spheremask.h"
-#include "support/test_store_util.hpp"
+#include "support/run_cli.hpp"
+#include "tools/npy.hpp"
 #include "support/test_util.hpp"
 
 namespace spheremask {
@@ -140,7 +141,7 @@ struct CliFixture {
     testing::write_text(dir.file("a.hex"), std::string(64, 'a') + "\n");
     testing::write_text(dir.file("b.raw"), std::string(32, 'b'));
   }
-  testing::CliResult run(std::vector<std::string> args) { return run_cli(dir, args); }
+  testing::CliResult run(std::vector<std::string> args) { return run_cli(args); }
   std::vector<std::string> enroll(const std::string& out, std::vector<std::string> extra = {}) {
     std::vector<std::string> a = {"enroll", "--templates", dir.file("t.npy"), "--out", dir.file(out),
                                   "--expander", dir.file("te.smte"), "--alpha", "16", "--backend", "cpu"};

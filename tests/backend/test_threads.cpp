@@ -11,7 +11,7 @@
 #include "spheremask/engine.hpp"
 #include "spheremask/spheremask.h"
 #include "spheremask/store.hpp"
-#include "support/test_store_util.hpp"
+#include "support/scratch_dir.hpp"
 #include "support/test_util.hpp"
 
 namespace spheremask {

@@ -13,6 +13,7 @@
 #include "crypto/crypto.hpp"
 #include "support/record_reseal.hpp"
 #include "spheremask/spheremask.h"
+#include "support/capi_fixture.hpp"
 #include "support/test_util.hpp"
 
 namespace {
@@ -20,33 +21,9 @@ namespace {
 using spheremask::testing::at_angle;
 using spheremask::testing::random_unit_rows;
 
-constexpr uint32_t kM = 128;  // C(128, 16): 98 bits, fast on the CPU
+constexpr uint32_t kM = spheremask::testing::kCApiM;
 
-// Owns the C handles of one test; the free functions accept NULL.
-struct CApiTest : ::testing::Test {
-  sm_params* params = nullptr;
-  sm_engine* engine = nullptr;
-  sm_records* records = nullptr;
-
-  void SetUp() override {
-    ASSERT_EQ(sm_params_create(kM, 0, 16, SM_DTYPE_F32, 0, nullptr, &params), SM_OK) << sm_last_error();
-    ASSERT_EQ(sm_engine_create(params, SM_BACKEND_CPU, 2, 0, &engine), SM_OK) << sm_last_error();
-    ASSERT_EQ(sm_records_create(&records), SM_OK);
-  }
-  void TearDown() override {
-    sm_records_free(records);
-    sm_engine_free(engine);
-    sm_params_free(params);
-  }
-
-  std::vector<uint8_t> serialized(const sm_records* r, size_t i) {
-    std::vector<uint8_t> out(sm_records_serialized_size(r, i));
-    size_t written = 0;
-    EXPECT_EQ(sm_records_serialize(r, i, out.data(), out.size(), &written), SM_OK) << sm_last_error();
-    EXPECT_EQ(written, out.size());
-    return out;
-  }
-};
+struct CApiTest : spheremask::testing::CApiFixture {};
 
 TEST(CApi, VersionAndStatusNames) {
   EXPECT_EQ(sm_version(), uint32_t(SM_VERSION));

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "spheremask/spheremask.h"
+#include "support/capi_fixture.hpp"
 #include "support/test_util.hpp"
 
 namespace {
@@ -16,24 +17,9 @@ namespace {
 using spheremask::testing::at_angle;
 using spheremask::testing::random_unit_rows;
 
-constexpr uint32_t kM = 128;
+constexpr uint32_t kM = spheremask::testing::kCApiM;
 
-struct CApiMultiSample : ::testing::Test {
-  sm_params* params = nullptr;
-  sm_engine* engine = nullptr;
-  sm_records* records = nullptr;
-
-  void SetUp() override {
-    ASSERT_EQ(sm_params_create(kM, 0, 16, SM_DTYPE_F32, 0, nullptr, &params), SM_OK) << sm_last_error();
-    ASSERT_EQ(sm_engine_create(params, SM_BACKEND_CPU, 2, 0, &engine), SM_OK) << sm_last_error();
-    ASSERT_EQ(sm_records_create(&records), SM_OK);
-  }
-  void TearDown() override {
-    sm_records_free(records);
-    sm_engine_free(engine);
-    sm_params_free(params);
-  }
-};
+struct CApiMultiSample : spheremask::testing::CApiFixture {};
 
 // Two persons: 1 sample, then 4 samples at 20° with a stranger at group position 1 (row 2).
 std::vector<float> two_persons(std::vector<float>& centers) {

@@ -10,7 +10,7 @@
 
 #include "support/eval_synthetic.hpp"
 #include "tools/npy.hpp"
-#include "support/test_store_util.hpp"
+#include "support/run_cli.hpp"
 
 namespace spheremask {
 namespace {
@@ -21,7 +21,7 @@ using testing::ScratchDir;
 class EvalCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!std::filesystem::exists(SPHEREMASK_CLI_PATH)) GTEST_SKIP() << "CLI not built: " << SPHEREMASK_CLI_PATH;
+    SPHEREMASK_SKIP_WITHOUT_CLI();
     const auto s = testing::synthetic_identities(32, 30, 6, 60, 15, 35, 5);
     write_npy_f32(npy_, s.templates.data(), s.rows(), 32);
     std::string text;
@@ -29,7 +29,7 @@ class EvalCli : public ::testing::Test {
     testing::write_text(labels_, text);
     testing::write_text(short_labels_, text.substr(0, text.size() - 6));  // drops the last label ("id-29\n")
   }
-  CliResult run(std::vector<std::string> args) { return testing::run_cli(dir_, args); }
+  CliResult run(std::vector<std::string> args) { return testing::run_cli(args); }
   std::vector<std::string> eval_args(std::vector<std::string> extra) {
     std::vector<std::string> a = {"eval", "--templates", npy_, "--labels", labels_, "--n", "32", "--alpha", "5",
                                   "--allow-weak", "--backend", "cpu", "--impostors", "500", "--json"};

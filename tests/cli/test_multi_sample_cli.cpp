@@ -1,14 +1,11 @@
 // `spheremask enroll --ids --combine mean` (store and record directory), --outlier-deg, and
 // --frames-per-probe on verify and identify, run as child processes.
-#include <signal.h>
 
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <thread>
 
 #include "spheremask/engine.hpp"
 #include "spheremask/error.hpp"
@@ -77,7 +74,7 @@ TEST(MultiSampleCli, CombineMeanEnrollsOneRecordPerIdFromItsRowsInTheStore) {
   ScratchDir dir("ms-store");
   const size_t people = 4, k = 3;
   const Inputs in = write_people(dir, people, k, 512);
-  const auto r = run_cli(dir, store_enroll(dir, {"--combine", "mean", "--insecure-seed", kSeed, "--json"}));
+  const auto r = run_cli(store_enroll(dir, {"--combine", "mean", "--insecure-seed", kSeed, "--json"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["enrolled"], people);
@@ -101,18 +98,18 @@ TEST(MultiSampleCli, CombineMeanEnrollsOneRecordPerIdFromItsRowsInTheStore) {
     EXPECT_EQ(store.get("p" + std::to_string(g)).p, want.records[0].p) << "p" << g;
   }
   // Two frames per probe: their mean against the mean record.
-  auto v = run_cli(dir, {"identify", "--store", dir.file("db.sqlite"), "--probes", dir.file("probes.npy"),
+  auto v = run_cli({"identify", "--store", dir.file("db.sqlite"), "--probes", dir.file("probes.npy"),
                          "--frames-per-probe", "2", "--json", "--backend", "cpu"});
   ASSERT_EQ(v.exit_code, 0) << v.err;
   const auto hits = nlohmann::json::parse(v.out);
   EXPECT_EQ(hits["probes"], people);
   for (size_t g = 0; g < people; ++g)
     EXPECT_EQ(hits["matches"][g]["ids"], nlohmann::json::array({"p" + std::to_string(g)})) << v.out;
-  v = run_cli(dir, {"verify", "--store", dir.file("db.sqlite"), "--id", "p3", "--templates", dir.file("probes.npy"),
+  v = run_cli({"verify", "--store", dir.file("db.sqlite"), "--id", "p3", "--templates", dir.file("probes.npy"),
                     "--frames-per-probe", "2", "--row", "3", "--backend", "cpu"});
   ASSERT_EQ(v.exit_code, 0) << v.err;
   EXPECT_EQ(v.out, "accept\n");
-  v = run_cli(dir, {"verify", "--store", dir.file("db.sqlite"), "--id", "p3", "--templates", dir.file("probes.npy"),
+  v = run_cli({"verify", "--store", dir.file("db.sqlite"), "--id", "p3", "--templates", dir.file("probes.npy"),
                     "--frames-per-probe", "2", "--row", "2", "--backend", "cpu"});
   ASSERT_EQ(v.exit_code, 0) << v.err;
   EXPECT_EQ(v.out, "reject\n");
@@ -121,7 +118,7 @@ TEST(MultiSampleCli, CombineMeanEnrollsOneRecordPerIdFromItsRowsInTheStore) {
 TEST(MultiSampleCli, RepeatedIdsWithoutCombineStayAnErrorNamingBothLines) {
   ScratchDir dir("ms-repeat");
   write_people(dir, 2, 2, 128);
-  const auto r = run_cli(dir, store_enroll(dir));
+  const auto r = run_cli(store_enroll(dir));
   expect_one_line_error(r, "samples.ids:3: duplicate id 'p0' (first on line 1); --combine mean");
   EXPECT_FALSE(std::filesystem::exists(dir.file("db.sqlite")));
 }
@@ -132,7 +129,7 @@ TEST(MultiSampleCli, OutlierRejectionReportsIdsAndRowsOnly) {
   const auto stranger = testing::random_unit_rows(1, 128, 33);
   std::copy(stranger.begin(), stranger.end(), in.rows.begin() + 5 * 128);  // row 5 is a sample of p1
   write_npy_f32(dir.file("samples.npy"), in.rows.data(), 8, 128);
-  const auto r = run_cli(dir, store_enroll(dir, {"--combine", "mean", "--outlier-deg", "60", "--json"}));
+  const auto r = run_cli(store_enroll(dir, {"--combine", "mean", "--outlier-deg", "60", "--json"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("outlier rejection dropped 1 samples of 1 ids: 'p1' row 5"), std::string::npos) << r.err;
   const auto j = nlohmann::json::parse(r.out);
@@ -147,30 +144,30 @@ TEST(MultiSampleCli, BadInputIsOneLineExitTwoAndNothingWritten) {
   write_npy_f32(dir.file("nan.npy"), in.rows.data(), 6, 128);
   auto args = store_enroll(dir, {"--combine", "mean"});
   args[2] = dir.file("nan.npy");
-  expect_one_line_error(run_cli(dir, args), "template row 4 has a non-finite value");
+  expect_one_line_error(run_cli(args), "template row 4 has a non-finite value");
   EXPECT_FALSE(std::filesystem::exists(dir.file("db.sqlite")));
   std::vector<std::string> to_dir = {"enroll", "--templates", dir.file("nan.npy"), "--ids", dir.file("samples.ids"),
                                      "--out", dir.file("recs"), "--combine", "mean", "--backend", "cpu"};
-  expect_one_line_error(run_cli(dir, to_dir), "template row 4");
+  expect_one_line_error(run_cli(to_dir), "template row 4");
   EXPECT_FALSE(std::filesystem::exists(dir.file("recs")));
   // Three samples that agree on nobody: the id is named.
   const auto three = testing::random_unit_rows(3, 128, 34);
   write_npy_f32(dir.file("strangers.npy"), three.data(), 3, 128);
   testing::write_text(dir.file("strangers.ids"), "zed\nzed\nzed\n");
-  expect_one_line_error(run_cli(dir, {"enroll", "--templates", dir.file("strangers.npy"), "--ids",
+  expect_one_line_error(run_cli({"enroll", "--templates", dir.file("strangers.npy"), "--ids",
                                       dir.file("strangers.ids"), "--out", dir.file("recs"), "--combine", "mean",
                                       "--outlier-deg", "40", "--backend", "cpu"}),
                         "id 'zed': every sample is further than");
   EXPECT_FALSE(std::filesystem::exists(dir.file("recs")));
-  expect_one_line_error(run_cli(dir, {"enroll", "--templates", dir.file("samples.npy"), "--out", dir.file("recs"),
+  expect_one_line_error(run_cli({"enroll", "--templates", dir.file("samples.npy"), "--out", dir.file("recs"),
                                       "--combine", "mean", "--backend", "cpu"}),
                         "--combine needs --ids");
   for (const char* angle : {"0", "200", "-3"})
-    expect_one_line_error(run_cli(dir, {"enroll", "--templates", dir.file("samples.npy"), "--ids",
+    expect_one_line_error(run_cli({"enroll", "--templates", dir.file("samples.npy"), "--ids",
                                         dir.file("samples.ids"), "--out", dir.file("recs"), "--combine", "mean",
                                         "--outlier-deg", angle, "--backend", "cpu"}),
                           "outlier angle must be in (0, 180] degrees");
-  expect_one_line_error(run_cli(dir, {"enroll", "--templates", dir.file("samples.npy"), "--ids",
+  expect_one_line_error(run_cli({"enroll", "--templates", dir.file("samples.npy"), "--ids",
                                       dir.file("samples.ids"), "--out", dir.file("recs"), "--backend", "cpu"}),
                         "--ids with --out needs --combine mean");
   EXPECT_FALSE(std::filesystem::exists(dir.file("recs")));
@@ -180,55 +177,39 @@ TEST(MultiSampleCli, RecordDirectoryCombineAndFramesPerProbe) {
   ScratchDir dir("ms-dir");
   const size_t people = 3;
   write_people(dir, people, 3, 512, 2);
-  auto r = run_cli(dir, {"enroll", "--templates", dir.file("samples.npy"), "--ids", dir.file("samples.ids"), "--out",
+  auto r = run_cli({"enroll", "--templates", dir.file("samples.npy"), "--ids", dir.file("samples.ids"), "--out",
                          dir.file("recs"), "--combine", "mean", "--backend", "cpu"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(testing::read_text(dir.file("recs/ids.txt")), "p0\np1\np2\n");
   EXPECT_TRUE(std::filesystem::exists(dir.file("recs/record-0000002.smhd")));
   EXPECT_FALSE(std::filesystem::exists(dir.file("recs/record-0000003.smhd")));
-  r = run_cli(dir, {"verify", "--records", dir.file("recs"), "--templates", dir.file("probes.npy"),
+  r = run_cli({"verify", "--records", dir.file("recs"), "--templates", dir.file("probes.npy"),
                     "--frames-per-probe", "2", "--json", "--backend", "cpu"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["total"], people);
   EXPECT_EQ(j["accepted"], people);
   // 6 probe rows are not a multiple of 4; without frames, 6 probes do not match 3 records.
-  expect_one_line_error(run_cli(dir, {"verify", "--records", dir.file("recs"), "--templates", dir.file("probes.npy"),
+  expect_one_line_error(run_cli({"verify", "--records", dir.file("recs"), "--templates", dir.file("probes.npy"),
                                       "--frames-per-probe", "4", "--backend", "cpu"}),
                         "has 6 rows, not a multiple of --frames-per-probe 4");
-  expect_one_line_error(run_cli(dir, {"verify", "--records", dir.file("recs"), "--templates", dir.file("probes.npy"),
+  expect_one_line_error(run_cli({"verify", "--records", dir.file("recs"), "--templates", dir.file("probes.npy"),
                                       "--backend", "cpu"}),
                         "6 probes but 3 records");
-  expect_one_line_error(run_cli(dir, {"verify", "--records", dir.file("recs"), "--templates", dir.file("probes.npy"),
+  expect_one_line_error(run_cli({"verify", "--records", dir.file("recs"), "--templates", dir.file("probes.npy"),
                                       "--frames-per-probe", "0", "--backend", "cpu"}),
                         "--frames-per-probe must be at least 1");
   // Any-of-2: probes whose frames are at 45° from the center pass one frame at a time too.
-  r = run_cli(dir, {"verify", "--records", dir.file("recs"), "--templates", dir.file("probes.npy"),
+  r = run_cli({"verify", "--records", dir.file("recs"), "--templates", dir.file("probes.npy"),
                     "--frames-per-probe", "2", "--any-of-frames", "--json", "--backend", "cpu"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out)["total"], people);
-  r = run_cli(dir, {"enroll", "--templates", dir.file("samples.npy"), "--ids", dir.file("samples.ids"), "--store",
+  r = run_cli({"enroll", "--templates", dir.file("samples.npy"), "--ids", dir.file("samples.ids"), "--store",
                     dir.file("db.sqlite"), "--combine", "mean", "--backend", "cpu"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  expect_one_line_error(run_cli(dir, {"identify", "--store", dir.file("db.sqlite"), "--probes", dir.file("probes.npy"),
+  expect_one_line_error(run_cli({"identify", "--store", dir.file("db.sqlite"), "--probes", dir.file("probes.npy"),
                                       "--frames-per-probe", "4", "--backend", "cpu"}),
                         "not a multiple of --frames-per-probe 4");
-}
-
-// Polls the store until at least one batch is committed (the child may not have created it yet).
-size_t wait_for_first_commit(const std::string& path, pid_t child) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
-    if (::waitpid(child, &status, WNOHANG) == child) return SIZE_MAX;
-    try {
-      const size_t n = Store::open(path, StoreMode::ReadOnly).count();
-      if (n > 0) return n;
-    } catch (const Error&) {
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return 0;
 }
 
 // Killed mid-way and rerun, a combined enrollment of interleaved repeated ids ends with exactly the
@@ -238,12 +219,8 @@ TEST(MultiSampleCli, KillNineAndResumeWithRepeatedIdsGivesTheUninterruptedRecord
   constexpr size_t kPeople = 240, kBatch = 8;
   write_people(dir, kPeople, 2, 256, 1);
   const auto args = store_enroll(dir, {"--combine", "mean", "--insecure-seed", kSeed, "--batch", std::to_string(kBatch)});
-  const pid_t child = testing::spawn_cli(args, dir.file("child.out"), dir.file("child.err"));
-  const size_t seen = wait_for_first_commit(dir.file("db.sqlite"), child);
-  ASSERT_NE(seen, SIZE_MAX) << "the enrollment finished before it could be killed; make it longer";
-  ASSERT_GT(seen, 0u) << testing::read_text(dir.file("child.err"));
-  ::kill(child, SIGKILL);
-  EXPECT_EQ(testing::wait_exit_code(child), 128 + SIGKILL);
+  size_t seen = 0;
+  ASSERT_NO_FATAL_FAILURE(testing::kill_after_first_commit(dir, args, dir.file("db.sqlite"), &seen));
   size_t committed = 0;
   {
     const Store store = Store::open(dir.file("db.sqlite"), StoreMode::ReadWrite);
@@ -251,13 +228,10 @@ TEST(MultiSampleCli, KillNineAndResumeWithRepeatedIdsGivesTheUninterruptedRecord
     EXPECT_LT(committed, kPeople);
     EXPECT_EQ(committed % kBatch, 0u) << "a partial batch was committed";
   }
-  auto r = run_cli(dir, args);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.err.find(std::to_string(committed) + " of " + std::to_string(kPeople) + " ids already in"),
-            std::string::npos) << r.err;
+  ASSERT_NO_FATAL_FAILURE(testing::expect_rerun_resumes(args, committed, kPeople));
   auto fresh = args;
   fresh[6] = dir.file("fresh.sqlite");
-  r = run_cli(dir, fresh);
+  const auto r = run_cli(fresh);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const Store resumed = Store::open(dir.file("db.sqlite"), StoreMode::ReadOnly);
   const Store uninterrupted = Store::open(dir.file("fresh.sqlite"), StoreMode::ReadOnly);

@@ -1,12 +1,9 @@
 // `spheremask enroll --store`, `verify --store` and `identify` run as child processes: input checks
 // before any work, resume, --replace, and crash safety under kill -9.
-#include <signal.h>
 
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "spheremask/error.hpp"
 #include "spheremask/store.hpp"
@@ -38,7 +35,7 @@ TEST(StoreCli, DuplicateIdIsAnErrorNamingTheLineBeforeAnyWork) {
   ScratchDir dir("cli-dup");
   write_inputs(dir, 5, 128);
   testing::write_text(dir.file("templates.ids"), "ann\nben\ncid\nben\ndot\n");
-  const auto r = run_cli(dir, enroll_args(dir, "templates"));
+  const auto r = run_cli(enroll_args(dir, "templates"));
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("templates.ids:4: duplicate id 'ben' (first on line 2)"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir.file("db.sqlite")));
@@ -48,7 +45,7 @@ TEST(StoreCli, RowCountMismatchIsAnErrorBeforeAnyWork) {
   ScratchDir dir("cli-count");
   write_inputs(dir, 5, 128);
   testing::write_text(dir.file("templates.ids"), testing::numbered_ids(4));
-  const auto r = run_cli(dir, enroll_args(dir, "templates"));
+  const auto r = run_cli(enroll_args(dir, "templates"));
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("5 rows but"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("4 ids"), std::string::npos) << r.err;
@@ -60,7 +57,7 @@ TEST(StoreCli, BlankIdsAreRejectedWithTheirLine) {
   write_inputs(dir, 3, 128);
   for (const std::string& ids : {std::string("a\n \nc\n"), std::string("a\n\nc\n"), std::string("a\nb \nc\n")}) {
     testing::write_text(dir.file("templates.ids"), ids);
-    const auto r = run_cli(dir, enroll_args(dir, "templates"));
+    const auto r = run_cli(enroll_args(dir, "templates"));
     EXPECT_EQ(r.exit_code, 2) << r.err;
     EXPECT_NE(r.err.find("templates.ids:2:"), std::string::npos) << r.err;
   }
@@ -75,7 +72,7 @@ TEST(StoreCli, ResumeSkipsEnrolledIdsAndLeavesThemUntouched) {
     write_npy_f32(dir.file("half.npy"), all.data(), 6, 128);
     testing::write_text(dir.file("half.ids"), testing::numbered_ids(6));
   }
-  auto r = run_cli(dir, enroll_args(dir, "half", {"--insecure-seed", kSeed, "--batch", "4"}));
+  auto r = run_cli(enroll_args(dir, "half", {"--insecure-seed", kSeed, "--batch", "4"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::vector<std::vector<uint8_t>> before;
   {
@@ -84,7 +81,7 @@ TEST(StoreCli, ResumeSkipsEnrolledIdsAndLeavesThemUntouched) {
     for (size_t i = 0; i < 6; ++i) before.push_back(store.get("subject-" + std::to_string(i)).serialize());
   }
   // Without a seed: skipped records keep their deterministic bytes, new ones are random.
-  r = run_cli(dir, enroll_args(dir, "all", {"--batch", "4"}));
+  r = run_cli(enroll_args(dir, "all", {"--batch", "4"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("6 of 12 ids already in"), std::string::npos) << r.err;
   {
@@ -94,7 +91,7 @@ TEST(StoreCli, ResumeSkipsEnrolledIdsAndLeavesThemUntouched) {
     EXPECT_FALSE(store.get("subject-7").deterministic());
     EXPECT_TRUE(store.check().empty());
   }
-  r = run_cli(dir, enroll_args(dir, "all", {"--replace"}));
+  r = run_cli(enroll_args(dir, "all", {"--replace"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const Store store = Store::open(dir.file("db.sqlite"), StoreMode::ReadOnly);
   EXPECT_EQ(store.count(), 12u);
@@ -105,20 +102,20 @@ TEST(StoreCli, ResumeSkipsEnrolledIdsAndLeavesThemUntouched) {
 TEST(StoreCli, VerifyAndIdentifyAgainstTheStore) {
   ScratchDir dir("cli-query");
   write_inputs(dir, 4, 128);
-  ASSERT_EQ(run_cli(dir, enroll_args(dir, "templates")).exit_code, 0);
-  auto r = run_cli(dir, {"verify", "--store", dir.file("db.sqlite"), "--id", "subject-2", "--templates",
+  ASSERT_EQ(run_cli(enroll_args(dir, "templates")).exit_code, 0);
+  auto r = run_cli({"verify", "--store", dir.file("db.sqlite"), "--id", "subject-2", "--templates",
                          dir.file("templates.npy"), "--row", "2", "--json", "--backend", "cpu"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out)["decision"], "accept");
-  r = run_cli(dir, {"verify", "--store", dir.file("db.sqlite"), "--id", "subject-2", "--templates",
+  r = run_cli({"verify", "--store", dir.file("db.sqlite"), "--id", "subject-2", "--templates",
                     dir.file("templates.npy"), "--row", "1", "--backend", "cpu"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "reject\n");
-  r = run_cli(dir, {"verify", "--store", dir.file("db.sqlite"), "--id", "nobody", "--templates",
+  r = run_cli({"verify", "--store", dir.file("db.sqlite"), "--id", "nobody", "--templates",
                     dir.file("templates.npy"), "--backend", "cpu"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("'nobody'"), std::string::npos) << r.err;
-  r = run_cli(dir, {"identify", "--store", dir.file("db.sqlite"), "--probes", dir.file("templates.npy"), "--json",
+  r = run_cli({"identify", "--store", dir.file("db.sqlite"), "--probes", dir.file("templates.npy"), "--json",
                     "--backend", "cpu", "--chunk-mib", "0"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
@@ -130,34 +127,13 @@ TEST(StoreCli, VerifyAndIdentifyAgainstTheStore) {
   }
 }
 
-// Polls the store until at least one batch is committed (the child may not have created it yet).
-size_t wait_for_first_commit(const std::string& path, pid_t child) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
-    if (::waitpid(child, &status, WNOHANG) == child) return SIZE_MAX;  // finished before we could kill it
-    try {
-      const size_t n = Store::open(path, StoreMode::ReadOnly).count();
-      if (n > 0) return n;
-    } catch (const Error&) {
-      // not created yet
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return 0;
-}
-
 TEST(StoreCli, KillNineKeepsEveryCommittedBatchAndARerunCompletes) {
   ScratchDir dir("cli-kill9");
   constexpr size_t kRows = 300, kBatch = 10;
   write_inputs(dir, kRows, 256);
   const auto args = enroll_args(dir, "templates", {"--batch", std::to_string(kBatch), "--dtype", "f16"});
-  const pid_t child = testing::spawn_cli(args, dir.file("child.out"), dir.file("child.err"));
-  const size_t seen = wait_for_first_commit(dir.file("db.sqlite"), child);
-  ASSERT_NE(seen, SIZE_MAX) << "the enrollment finished before it could be killed; make it longer";
-  ASSERT_GT(seen, 0u) << testing::read_text(dir.file("child.err"));
-  ::kill(child, SIGKILL);
-  EXPECT_EQ(testing::wait_exit_code(child), 128 + SIGKILL);
+  size_t seen = 0;
+  ASSERT_NO_FATAL_FAILURE(testing::kill_after_first_commit(dir, args, dir.file("db.sqlite"), &seen));
   size_t committed = 0;
   {
     const Store store = Store::open(dir.file("db.sqlite"), StoreMode::ReadWrite);  // recovers the WAL
@@ -167,10 +143,7 @@ TEST(StoreCli, KillNineKeepsEveryCommittedBatchAndARerunCompletes) {
     EXPECT_EQ(committed % kBatch, 0u) << "a partial batch was committed";
     EXPECT_TRUE(store.check().empty());  // every committed record parses, checksum included
   }
-  const auto r = run_cli(dir, args);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.err.find(std::to_string(committed) + " of " + std::to_string(kRows) + " ids already in"),
-            std::string::npos) << r.err;
+  ASSERT_NO_FATAL_FAILURE(testing::expect_rerun_resumes(args, committed, kRows));
   const Store store = Store::open(dir.file("db.sqlite"), StoreMode::ReadOnly);
   EXPECT_EQ(store.count(), kRows);
   EXPECT_TRUE(store.check().empty());

@@ -15,6 +15,7 @@
 #include "spheremask/detail/sha256.hpp"
 #include "spheremask/error.hpp"
 #include "spheremask/keys.hpp"
+#include "support/expect_error.hpp"
 #include "support/test_util.hpp"
 
 namespace spheremask {
@@ -213,28 +214,24 @@ TEST(Seal, RoundTripFreshNonceAndFailures) {
   EXPECT_NE(s1, s2) << "each seal must use a fresh nonce";
   EXPECT_EQ(open_sealed(key, s1, aad), plain);
   EXPECT_EQ(open_sealed(key, s2, aad), plain);
-  auto code_of = [](auto&& f) {
-    try { f(); } catch (const Error& e) { return e.code(); }
-    return ErrorCode(0);
-  };
-  EXPECT_EQ(code_of([&] { open_sealed(other, s1, aad); }), ErrorCode::Crypto);
-  EXPECT_EQ(code_of([&] { open_sealed(key, s1, {}); }), ErrorCode::Crypto);
+  EXPECT_EQ(error_code_of([&] { open_sealed(other, s1, aad); }), ErrorCode::Crypto);
+  EXPECT_EQ(error_code_of([&] { open_sealed(key, s1, {}); }), ErrorCode::Crypto);
   for (size_t i : {size_t(6), size_t(20), s1.size() - 1}) {  // nonce, ciphertext, tag
     auto bad = s1;
     bad[i] ^= 4;
-    EXPECT_EQ(code_of([&] { open_sealed(key, bad, aad); }), ErrorCode::Crypto) << "byte " << i;
+    EXPECT_EQ(error_code_of([&] { open_sealed(key, bad, aad); }), ErrorCode::Crypto) << "byte " << i;
   }
   auto bad_magic = s1;
   bad_magic[0] = 'X';
-  EXPECT_EQ(code_of([&] { open_sealed(key, bad_magic, aad); }), ErrorCode::InvalidRecord);
+  EXPECT_EQ(error_code_of([&] { open_sealed(key, bad_magic, aad); }), ErrorCode::InvalidRecord);
   auto bad_version = s1;
   bad_version[4] = 2;
-  EXPECT_EQ(code_of([&] { open_sealed(key, bad_version, aad); }), ErrorCode::InvalidRecord);
+  EXPECT_EQ(error_code_of([&] { open_sealed(key, bad_version, aad); }), ErrorCode::InvalidRecord);
   for (size_t len = 0; len < 34; ++len)
-    EXPECT_EQ(code_of([&] { open_sealed(key, std::span<const uint8_t>(s1.data(), len), aad); }), ErrorCode::InvalidRecord)
+    EXPECT_EQ(error_code_of([&] { open_sealed(key, std::span<const uint8_t>(s1.data(), len), aad); }), ErrorCode::InvalidRecord)
         << "truncated to " << len;
   // Truncation that keeps the minimum size still fails authentication.
-  EXPECT_EQ(code_of([&] { open_sealed(key, std::span<const uint8_t>(s1.data(), s1.size() - 1), aad); }), ErrorCode::Crypto);
+  EXPECT_EQ(error_code_of([&] { open_sealed(key, std::span<const uint8_t>(s1.data(), s1.size() - 1), aad); }), ErrorCode::Crypto);
   // An empty payload is a valid payload.
   EXPECT_TRUE(open_sealed(key, seal(key, {}, {}), {}).empty());
 }

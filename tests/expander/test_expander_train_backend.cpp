@@ -3,16 +3,13 @@
 // to the CPU, and the one-step probe the cross-backend tests use. CPU only: the GPU side is in
 // test_cuda_expander_train.cpp.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstdio>
-#include <filesystem>
 #include <string>
 
 #include "expander/expander_train_backends.hpp"
 #include "support/expander_train_cases.hpp"
 #include "support/expect_error.hpp"
+#include "support/run_cli.hpp"
 #include "spheremask/engine.hpp"
 #include "spheremask/error.hpp"
 #include "spheremask/expander_file.hpp"
@@ -21,25 +18,8 @@
 namespace spheremask {
 namespace {
 
-namespace fs = std::filesystem;
-
+using testing::run_cli;
 using testing::seed_of;
-
-struct CliResult {
-  int code;
-  std::string output;
-};
-
-CliResult run_cli(const std::string& args) {
-  const std::string cmd = std::string(SPHEREMASK_CLI_PATH) + " " + args + " 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return {-1, "popen failed"};
-  std::string out;
-  char buf[4096];
-  while (size_t k = std::fread(buf, 1, sizeof buf, p)) out.append(buf, k);
-  const int status = ::pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
 
 TEST(ExpanderTrainBackend, AutoNeedsTheThresholdAndADevice) {
   ExpanderWeights w;
@@ -61,12 +41,7 @@ TEST(ExpanderTrainBackend, ExplicitGpuWithoutDeviceIsUnavailableAndAutoRunsOnThe
   o.steps = 2;
   auto w = w0;
   o.backend = Backend::Cuda;
-  try {
-    train_expander(w, o);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::Unavailable) << e.what();
-  }
+  EXPECT_ERROR_CODE(train_expander(w, o), ErrorCode::Unavailable);
   EXPECT_EQ(serialize_expander(w), serialize_expander(w0));
   EXPECT_ERROR_CODE(internal::cuda_train_probe(w0, o), ErrorCode::Unavailable);
   // Auto trains on the CPU: below the threshold, and at n ≥ kTrainGpuMinN without a device (a body of
@@ -95,25 +70,23 @@ TEST(ExpanderTrainBackend, ExplicitGpuWithoutDeviceIsUnavailableAndAutoRunsOnThe
 }
 
 TEST(ExpanderTrainBackend, CliReportsTheBackendAndRefusesCudaWithoutDevice) {
-  if (!fs::exists(SPHEREMASK_CLI_PATH)) GTEST_SKIP() << "CLI not built: " << SPHEREMASK_CLI_PATH;
-  const fs::path dir = fs::temp_directory_path() / ("sm-train-backend-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  const std::string in = (dir / "in.smte").string(), out = (dir / "out.smte").string();
-  ASSERT_EQ(run_cli("expander init --m 8 --n 16 --out " + in).code, 0);
-  const auto cpu = run_cli("expander train --in " + in + " --out " + out + " --steps 2 --backend cpu");
-  EXPECT_EQ(cpu.code, 0) << cpu.output;
-  EXPECT_NE(cpu.output.find("backend=cpu"), std::string::npos) << cpu.output;
-  EXPECT_NE(cpu.output.find("trained on cpu"), std::string::npos) << cpu.output;
-  const auto autob = run_cli("expander train --in " + in + " --out " + out + " --steps 2");  // auto: n < threshold
-  EXPECT_EQ(autob.code, 0) << autob.output;
-  EXPECT_NE(autob.output.find("trained on cpu"), std::string::npos) << autob.output;
-  EXPECT_NE(run_cli("expander train --in " + in + " --out " + out + " --backend gpu").code, 0);  // not a choice
+  SPHEREMASK_SKIP_WITHOUT_CLI();
+  const testing::ScratchDir dir("train-backend");
+  const std::string in = dir.file("in.smte"), out = dir.file("out.smte");
+  ASSERT_EQ(run_cli({"expander", "init", "--m", "8", "--n", "16", "--out", in}).exit_code, 0);
+  const auto cpu = run_cli({"expander", "train", "--in", in, "--out", out, "--steps", "2", "--backend", "cpu"});
+  EXPECT_EQ(cpu.exit_code, 0) << cpu.err;
+  EXPECT_NE(cpu.err.find("backend=cpu"), std::string::npos) << cpu.err;
+  EXPECT_NE(cpu.err.find("trained on cpu"), std::string::npos) << cpu.err;
+  const auto autob = run_cli({"expander", "train", "--in", in, "--out", out, "--steps", "2"});  // auto: n < threshold
+  EXPECT_EQ(autob.exit_code, 0) << autob.err;
+  EXPECT_NE(autob.err.find("trained on cpu"), std::string::npos) << autob.err;
+  EXPECT_NE(run_cli({"expander", "train", "--in", in, "--out", out, "--backend", "gpu"}).exit_code, 0);  // not a choice
   if (cuda_device_count() == 0) {
-    const auto cuda = run_cli("expander train --in " + in + " --out " + out + " --steps 2 --backend cuda");
-    EXPECT_EQ(cuda.code, 2) << cuda.output;
-    EXPECT_NE(cuda.output.find("error (unavailable)"), std::string::npos) << cuda.output;
+    const auto cuda = run_cli({"expander", "train", "--in", in, "--out", out, "--steps", "2", "--backend", "cuda"});
+    EXPECT_EQ(cuda.exit_code, 2) << cuda.err;
+    EXPECT_NE(cuda.err.find("error (unavailable)"), std::string::npos) << cuda.err;
   }
-  fs::remove_all(dir);
 }
 
 // The probe is the first step without its update: one SGD step moves W by −lr·(probe gradient).

@@ -14,7 +14,9 @@
 #include <vector>
 
 #include "support/backends.hpp"
+#include "support/expect_error.hpp"
 #include "support/record_reseal.hpp"
+#include "support/record_setup.hpp"
 #include "crypto/crypto.hpp"
 #include "format/record_batch.hpp"
 #include "spheremask/error.hpp"
@@ -26,43 +28,16 @@ namespace {
 
 using namespace spheremask::testing;
 
-// Runs f; returns the Error it threw (code and message), or fails the test when nothing was thrown.
-struct Thrown { ErrorCode code = ErrorCode(0); std::string what; };
-Thrown thrown(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return {e.code(), e.what()};
-  }
-  return {};
-}
-
 constexpr size_t kH = kRecordHeaderSizeV2;  // header bytes of the records written today
 
 void reseal(std::vector<uint8_t>& b) { reseal_v2(b); }
 
-std::vector<Record> enroll_det(Engine& e, const std::vector<float>& t, size_t count, uint64_t first = 0) {
-  EnrollOptions eo;
-  eo.insecure_seed = golden_seed();
-  eo.first_index = first;
-  return e.enroll(t.data(), count, eo);
-}
-
-std::unique_ptr<Engine> engine_for(uint32_t n, uint32_t alpha, Backend b = Backend::Cpu, Dtype d = Dtype::F32) {
-  Params p;
-  p.m = p.n = n;
-  p.alpha = alpha;
-  p.dtype = d;
-  p.allow_weak = true;
-  return make_engine(p, b);
-}
-
 // ---- format ---------------------------------------------------------------------------------------
 
 TEST(Record, LayoutMatchesDesign) {
-  auto e = engine_for(128, 16);
+  auto e = record_engine(128, 16);
   const auto t = random_unit_rows(1, 128, 1);
-  const Record r = enroll_det(*e, t, 1)[0];
+  const Record r = enroll_deterministic(*e, t, 1)[0];
   const auto b = r.serialize();
   ASSERT_EQ(b.size(), 136u + 128 * 128 * 4 + 64);
   EXPECT_EQ(r.serialized_size(), b.size());
@@ -94,9 +69,9 @@ TEST(Record, LayoutMatchesDesign) {
 
 TEST(Record, RoundTripF32AndF16) {
   for (Dtype d : {Dtype::F32, Dtype::F16}) {
-    auto e = engine_for(128, 16, Backend::Cpu, d);
+    auto e = record_engine(128, 16, Backend::Cpu, d);
     const auto t = random_unit_rows(2, 128, 2);
-    for (const Record& r : enroll_det(*e, t, 2)) {
+    for (const Record& r : enroll_deterministic(*e, t, 2)) {
       const auto b = r.serialize();
       const Record q = Record::parse(b);
       EXPECT_EQ(q.flags, r.flags);
@@ -114,7 +89,7 @@ TEST(Record, RoundTripF32AndF16) {
       EXPECT_EQ(q.serialize(), b);
     }
     // Parsed records accept their genuine templates.
-    const auto recs = enroll_det(*e, t, 2);
+    const auto recs = enroll_deterministic(*e, t, 2);
     std::vector<Record> parsed;
     for (const auto& r : recs) parsed.push_back(Record::parse(r.serialize()));
     for (auto x : e->verify(t.data(), 2, parsed)) EXPECT_EQ(x, Decision::Accept);
@@ -122,26 +97,26 @@ TEST(Record, RoundTripF32AndF16) {
 }
 
 TEST(Record, SerializeRejectsWrongPSize) {
-  auto e = engine_for(128, 16);
+  auto e = record_engine(128, 16);
   const auto t = random_unit_rows(1, 128, 3);
-  Record r = enroll_det(*e, t, 1)[0];
+  Record r = enroll_deterministic(*e, t, 1)[0];
   r.p.pop_back();
-  EXPECT_EQ(thrown([&] { r.serialize(); }).code, ErrorCode::InvalidArgument);
+  EXPECT_EQ(thrown_error([&] { r.serialize(); }).code, ErrorCode::InvalidArgument);
 }
 
 // Every proper prefix (and one extra byte) of a record is rejected as InvalidRecord, for both dtypes.
 TEST(Record, EveryTruncationLengthThrows) {
   for (Dtype d : {Dtype::F32, Dtype::F16}) {
-    auto e = engine_for(128, 16, Backend::Cpu, d);
+    auto e = record_engine(128, 16, Backend::Cpu, d);
     const auto t = random_unit_rows(1, 128, 4);
-    const auto b = enroll_det(*e, t, 1)[0].serialize();
+    const auto b = enroll_deterministic(*e, t, 1)[0].serialize();
     for (size_t len = 0; len < b.size(); ++len) {
-      const auto th = thrown([&] { Record::parse({b.data(), len}); });
+      const auto th = thrown_error([&] { Record::parse({b.data(), len}); });
       ASSERT_EQ(th.code, ErrorCode::InvalidRecord) << "length " << len << " of " << b.size();
     }
     auto longer = b;
     longer.push_back(0);
-    EXPECT_EQ(thrown([&] { Record::parse(longer); }).code, ErrorCode::InvalidRecord);
+    EXPECT_EQ(thrown_error([&] { Record::parse(longer); }).code, ErrorCode::InvalidRecord);
     EXPECT_NO_THROW(Record::parse(b));
   }
 }
@@ -149,9 +124,9 @@ TEST(Record, EveryTruncationLengthThrows) {
 // Random single-byte corruption anywhere before the MAC is caught by parse (the checksum, or the field
 // check that comes first); the message names a field.
 TEST(Record, RandomByteFlipsAreInvalidRecord) {
-  auto e = engine_for(128, 16);
+  auto e = record_engine(128, 16);
   const auto t = random_unit_rows(1, 128, 5);
-  const auto b = enroll_det(*e, t, 1)[0].serialize();
+  const auto b = enroll_deterministic(*e, t, 1)[0].serialize();
   std::mt19937 rng(17);
   const size_t covered = b.size() - 32;  // everything but the MAC
   std::vector<size_t> positions;
@@ -161,7 +136,7 @@ TEST(Record, RandomByteFlipsAreInvalidRecord) {
   for (size_t pos : positions) {
     auto bad = b;
     bad[pos] ^= uint8_t(1 + rng() % 255);
-    const auto th = thrown([&] { Record::parse(bad); });
+    const auto th = thrown_error([&] { Record::parse(bad); });
     ASSERT_EQ(th.code, ErrorCode::InvalidRecord) << "byte " << pos;
     ASSERT_NE(th.what.find("record field '"), std::string::npos) << th.what;
     if (pos >= kH) ASSERT_NE(th.what.find("'checksum'"), std::string::npos) << "byte " << pos << ": " << th.what;
@@ -171,9 +146,9 @@ TEST(Record, RandomByteFlipsAreInvalidRecord) {
 // The batch parser (store scans: checksums hashed together, rows spread over threads) agrees with
 // Record::parse on every blob of a mixed batch: good records, truncations, flipped P or checksum bytes.
 TEST(Record, BatchParseAgreesWithParseBlobByBlob) {
-  auto e = engine_for(128, 16);
+  auto e = record_engine(128, 16);
   const auto t = random_unit_rows(6, 128, 8);
-  const auto records = enroll_det(*e, t, 6);
+  const auto records = enroll_deterministic(*e, t, 6);
   std::vector<std::vector<uint8_t>> blobs;
   for (const auto& r : records) blobs.push_back(r.serialize());
   blobs.push_back(std::vector<uint8_t>(blobs[0].begin(), blobs[0].begin() + 100));       // truncated
@@ -186,7 +161,7 @@ TEST(Record, BatchParseAgreesWithParseBlobByBlob) {
     const auto parsed = internal::parse_records(blobs, false, threads);
     ASSERT_EQ(parsed.size(), blobs.size());
     for (size_t i = 0; i < blobs.size(); ++i) {
-      const auto th = thrown([&] { Record::parse(blobs[i]); });
+      const auto th = thrown_error([&] { Record::parse(blobs[i]); });
       ASSERT_EQ(parsed[i].ok, th.what.empty()) << "blob " << i;
       if (parsed[i].ok)
         EXPECT_EQ(parsed[i].record.serialize(), blobs[i]) << "blob " << i;
@@ -199,9 +174,9 @@ TEST(Record, BatchParseAgreesWithParseBlobByBlob) {
 
 // Edit a header field, recompute the checksum, and the parser still names the field.
 TEST(Record, BadFieldsAreNamed) {
-  auto e = engine_for(128, 16);
+  auto e = record_engine(128, 16);
   const auto t = random_unit_rows(1, 128, 6);
-  const auto good = enroll_det(*e, t, 1)[0].serialize();
+  const auto good = enroll_deterministic(*e, t, 1)[0].serialize();
   struct Edit { const char* field; std::function<void(std::vector<uint8_t>&)> edit; };
   auto put16 = [](std::vector<uint8_t>& b, size_t o, uint32_t v) { b[o] = uint8_t(v); b[o + 1] = uint8_t(v >> 8); };
   auto put32 = [&](std::vector<uint8_t>& b, size_t o, uint32_t v) { put16(b, o, v); put16(b, o + 2, v >> 16); };
@@ -237,14 +212,14 @@ TEST(Record, BadFieldsAreNamed) {
     auto b = good;
     ed.edit(b);
     reseal(b);
-    const auto th = thrown([&] { Record::parse(b); });
+    const auto th = thrown_error([&] { Record::parse(b); });
     EXPECT_EQ(th.code, ErrorCode::InvalidRecord) << ed.field;
     EXPECT_NE(th.what.find(ed.field), std::string::npos) << "expected " << ed.field << " in: " << th.what;
   }
   // Without resealing, a P edit is a checksum error.
   auto b = good;
   b[500] ^= 1;
-  EXPECT_NE(thrown([&] { Record::parse(b); }).what.find("'checksum'"), std::string::npos);
+  EXPECT_NE(thrown_error([&] { Record::parse(b); }).what.find("'checksum'"), std::string::npos);
   // A weak code parses when the caller allows it.
   b = good;
   put16(b, 16, 2);
@@ -253,19 +228,19 @@ TEST(Record, BadFieldsAreNamed) {
 }
 
 TEST(Record, NonFiniteF16PIsNamed) {
-  auto e = engine_for(64, 8, Backend::Cpu, Dtype::F16);
+  auto e = record_engine(64, 8, Backend::Cpu, Dtype::F16);
   const auto t = random_unit_rows(1, 64, 7);
-  const auto good = enroll_det(*e, t, 1)[0].serialize();
+  const auto good = enroll_deterministic(*e, t, 1)[0].serialize();
   for (uint16_t bad : {uint16_t(0x7c00), uint16_t(0xfc00), uint16_t(0x7e00), uint16_t(0x7c01)}) {
     auto b = good;
     b[kH + 2 * 10] = uint8_t(bad);
     b[kH + 2 * 10 + 1] = uint8_t(bad >> 8);
     reseal(b);
-    const auto th = thrown([&] { Record::parse(b, true); });
+    const auto th = thrown_error([&] { Record::parse(b, true); });
     EXPECT_EQ(th.code, ErrorCode::InvalidRecord);
     EXPECT_NE(th.what.find("'P'"), std::string::npos) << th.what;
   }
-  EXPECT_NE(thrown([&] { Record::parse(good, false); }).what.find("'alpha'"), std::string::npos)
+  EXPECT_NE(thrown_error([&] { Record::parse(good, false); }).what.find("'alpha'"), std::string::npos)
       << "C(64, 8) is weak: refused unless allowed";
 }
 
@@ -275,10 +250,10 @@ class RecordEngineTest : public BackendTest {};
 
 TEST_P(RecordEngineTest, TamperedPWithRecomputedChecksumIsNeverAccepted) {
   const uint32_t n = 128;
-  auto e = engine_for(n, 16, backend());
+  auto e = record_engine(n, 16, backend());
   const size_t count = 8;
   const auto t = random_unit_rows(count, n, 8);
-  const auto recs = enroll_det(*e, t, count);
+  const auto recs = enroll_deterministic(*e, t, count);
   std::mt19937 rng(99);
   std::vector<Record> tampered;
   for (size_t i = 0; i < count; ++i) {
@@ -311,9 +286,9 @@ TEST_P(RecordEngineTest, TamperedPWithRecomputedChecksumIsNeverAccepted) {
 
 TEST_P(RecordEngineTest, TamperedHeaderOrMacIsTamperedOrRejected) {
   const uint32_t n = 128;
-  auto e = engine_for(n, 16, backend());
+  auto e = record_engine(n, 16, backend());
   const auto t = random_unit_rows(1, n, 9);
-  const Record r = enroll_det(*e, t, 1)[0];
+  const Record r = enroll_deterministic(*e, t, 1)[0];
   auto check = [&](std::vector<uint8_t> b, Decision want, const char* what) {
     reseal(b);
     const Record q = Record::parse(b);
@@ -337,42 +312,42 @@ TEST_P(RecordEngineTest, TamperedHeaderOrMacIsTamperedOrRejected) {
 }
 
 TEST_P(RecordEngineTest, WrongParametersAreMismatch) {
-  auto e128 = engine_for(128, 16, backend());
+  auto e128 = record_engine(128, 16, backend());
   const auto t = random_unit_rows(2, 128, 10);
-  const auto recs = enroll_det(*e128, t, 2);
-  auto e128a20 = engine_for(128, 20, backend());
-  auto th = thrown([&] { e128a20->verify(t.data(), 2, recs); });
+  const auto recs = enroll_deterministic(*e128, t, 2);
+  auto e128a20 = record_engine(128, 20, backend());
+  auto th = thrown_error([&] { e128a20->verify(t.data(), 2, recs); });
   EXPECT_EQ(th.code, ErrorCode::Mismatch);
   EXPECT_NE(th.what.find("record 0"), std::string::npos) << th.what;
   EXPECT_NE(th.what.find("alpha=16"), std::string::npos) << th.what;
-  auto e64 = engine_for(64, 8, backend());
+  auto e64 = record_engine(64, 8, backend());
   const auto t64 = random_unit_rows(2, 64, 10);
-  EXPECT_EQ(thrown([&] { e64->verify(t64.data(), 2, recs); }).code, ErrorCode::Mismatch);
-  EXPECT_EQ(thrown([&] { e64->identify(t64.data(), 2, recs); }).code, ErrorCode::Mismatch);
-  EXPECT_EQ(thrown([&] { e64->verify_and_derive(t64.data(), 2, recs, "x"); }).code, ErrorCode::Mismatch);
+  EXPECT_EQ(thrown_error([&] { e64->verify(t64.data(), 2, recs); }).code, ErrorCode::Mismatch);
+  EXPECT_EQ(thrown_error([&] { e64->identify(t64.data(), 2, recs); }).code, ErrorCode::Mismatch);
+  EXPECT_EQ(thrown_error([&] { e64->verify_and_derive(t64.data(), 2, recs, "x"); }).code, ErrorCode::Mismatch);
   // A mismatch in the second record is reported with its index.
-  std::vector<Record> mixed = {recs[0], enroll_det(*e128a20, t, 1)[0]};
-  th = thrown([&] { e128->verify(t.data(), 2, mixed); });
+  std::vector<Record> mixed = {recs[0], enroll_deterministic(*e128a20, t, 1)[0]};
+  th = thrown_error([&] { e128->verify(t.data(), 2, mixed); });
   EXPECT_EQ(th.code, ErrorCode::Mismatch);
   EXPECT_NE(th.what.find("record 1"), std::string::npos) << th.what;
   // A record claiming an expander or application key this engine does not have.
   Record other = recs[0];
   other.expander_id[0] = 1;
-  EXPECT_EQ(thrown([&] { e128->verify(t.data(), 1, std::span<const Record>(&other, 1)); }).code, ErrorCode::Mismatch);
+  EXPECT_EQ(thrown_error([&] { e128->verify(t.data(), 1, std::span<const Record>(&other, 1)); }).code, ErrorCode::Mismatch);
   other = recs[0];
   other.app_id[31] = 1;
-  EXPECT_EQ(thrown([&] { e128->verify(t.data(), 1, std::span<const Record>(&other, 1)); }).code, ErrorCode::Mismatch);
+  EXPECT_EQ(thrown_error([&] { e128->verify(t.data(), 1, std::span<const Record>(&other, 1)); }).code, ErrorCode::Mismatch);
   // Count mismatch between probes and records.
-  EXPECT_EQ(thrown([&] { e128->verify(t.data(), 1, recs); }).code, ErrorCode::InvalidArgument);
+  EXPECT_EQ(thrown_error([&] { e128->verify(t.data(), 1, recs); }).code, ErrorCode::InvalidArgument);
 }
 
 // Mixed f32/f16 records in one call are each verified with their own dtype.
 TEST_P(RecordEngineTest, MixedDtypesInOneCall) {
-  auto e32 = engine_for(128, 16, backend(), Dtype::F32);
-  auto e16 = engine_for(128, 16, backend(), Dtype::F16);
+  auto e32 = record_engine(128, 16, backend(), Dtype::F32);
+  auto e16 = record_engine(128, 16, backend(), Dtype::F16);
   const auto t = random_unit_rows(4, 128, 11);
-  const auto r32 = enroll_det(*e32, t, 4);
-  const auto r16 = enroll_det(*e16, t, 4, 100);
+  const auto r32 = enroll_deterministic(*e32, t, 4);
+  const auto r16 = enroll_deterministic(*e16, t, 4, 100);
   std::vector<Record> mixed = {r32[0], r16[1], r32[2], r16[3]};
   for (auto x : e32->verify(t.data(), 4, mixed)) EXPECT_EQ(x, Decision::Accept);
   std::vector<Record> swapped = {r32[1], r16[0], r32[3], r16[2]};

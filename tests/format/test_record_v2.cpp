@@ -16,7 +16,9 @@
 #include "format/chunk_digests.hpp"
 #include "format/digest_tree.hpp"
 #include "crypto/keyflow.hpp"
+#include "support/expect_error.hpp"
 #include "support/record_reseal.hpp"
+#include "support/record_setup.hpp"
 #include "spheremask/detail/chacha20.hpp"
 #include "spheremask/detail/half.hpp"
 #include "spheremask/error.hpp"
@@ -27,16 +29,6 @@ namespace spheremask {
 namespace {
 
 using namespace spheremask::testing;
-
-struct Thrown { ErrorCode code = ErrorCode(0); std::string what; };
-Thrown thrown(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return {e.code(), e.what()};
-  }
-  return {};
-}
 
 template <size_t N>
 std::array<uint8_t, N> arr(const std::string& hex) {
@@ -91,7 +83,7 @@ TEST(RecordV2, GoldenDigestTreeRootAndMac) {
   // which parse checks only after the checksum held.
   bool finite = true;
   for (size_t i = 0; i < r.p.size(); i += 4) finite = finite && ((r.p[i + 3] & 0x7f) != 0x7f || (r.p[i + 2] & 0x80) == 0);
-  const auto th = thrown([&] { Record::parse(bytes, /*allow_weak=*/true); });
+  const auto th = thrown_error([&] { Record::parse(bytes, /*allow_weak=*/true); });
   if (finite) {
     EXPECT_TRUE(th.what.empty()) << th.what;
   } else {
@@ -147,7 +139,7 @@ TEST(RecordV2, EveryChunkBoundaryCaseRoundTripsAndTruncatesWithANamedError) {
         const size_t at = kRecordHeaderSizeV2 + std::min(pb, c * kRecordChunkBytes);
         for (size_t len : {at - 1, at, at + 1}) {
           if (len >= b.size()) continue;
-          const auto th = thrown([&] { Record::parse({b.data(), len}, true); });
+          const auto th = thrown_error([&] { Record::parse({b.data(), len}, true); });
           ASSERT_EQ(th.code, ErrorCode::InvalidRecord) << "length " << len;
           ASSERT_NE(th.what.find("'size'"), std::string::npos) << "length " << len << ": " << th.what;
         }
@@ -162,7 +154,7 @@ TEST(RecordV2, EveryChunkBoundaryCaseRoundTripsAndTruncatesWithANamedError) {
         for (size_t off : {c * kRecordChunkBytes, std::min(pb, (c + 1) * kRecordChunkBytes) - 1}) {
           auto bad = b;
           bad[kRecordHeaderSizeV2 + off] ^= uint8_t(1 + rng() % 255);
-          const auto th = thrown([&] { Record::parse(bad, true); });
+          const auto th = thrown_error([&] { Record::parse(bad, true); });
           ASSERT_NE(th.what.find("'checksum'"), std::string::npos) << "P byte " << off << ": " << th.what;
         }
       }
@@ -180,7 +172,7 @@ TEST(RecordV2, LargestNAreSizeChecked) {
     b[13] = 0x40;  // n = 16384
     b[8] = 0x00;
     b[9] = 0x40;  // m = 16384
-    const auto th = thrown([&] { Record::parse(b, true); });
+    const auto th = thrown_error([&] { Record::parse(b, true); });
     EXPECT_EQ(th.code, ErrorCode::InvalidRecord);
     EXPECT_NE(th.what.find("'size'"), std::string::npos) << th.what;
     Record big;
@@ -189,20 +181,6 @@ TEST(RecordV2, LargestNAreSizeChecked) {
     EXPECT_EQ(big.chunk_count(), d == Dtype::F32 ? 65536u : 32768u);
     EXPECT_EQ(big.serialized_size(), 136 + size_t(16384) * 16384 * dtype_size(d) + 64);
   }
-}
-
-std::unique_ptr<Engine> engine_for(uint32_t n, Dtype d = Dtype::F32, Backend b = Backend::Cpu) {
-  Params p;
-  p.m = p.n = n;
-  p.alpha = 16;
-  p.dtype = d;
-  return make_engine(p, b);
-}
-
-std::vector<Record> enroll_det(Engine& e, const std::vector<float>& t, size_t count) {
-  EnrollOptions eo;
-  eo.insecure_seed = golden_seed();
-  return e.enroll(t.data(), count, eo);
 }
 
 // The v1 twin of a v2 record: same fields and P, v1 header and MAC over header ‖ P under mac_key.
@@ -227,9 +205,9 @@ class RecordV2EngineTest : public BackendTest {};
 
 TEST_P(RecordV2EngineTest, V1AndV2OfOneCodewordReleaseTheSameKey) {
   for (Dtype d : {Dtype::F32, Dtype::F16}) {
-    auto e = engine_for(128, d, backend());
+    auto e = record_engine(128, 16, backend(), d);
     const auto t = random_unit_rows(2, 128, 21);
-    const auto v2 = enroll_det(*e, t, 2);
+    const auto v2 = enroll_deterministic(*e, t, 2);
     ASSERT_EQ(v2[0].version, kRecordVersion2);
     std::vector<Record> v1 = {as_v1(v2[0], det_mac_key(v2[0], 0)), as_v1(v2[1], det_mac_key(v2[1], 1))};
     // Through bytes: v1 bytes stay v1 (132-byte header, SHA-256 checksum), v2 stay v2.
@@ -259,9 +237,9 @@ TEST_P(RecordV2EngineTest, V1AndV2OfOneCodewordReleaseTheSameKey) {
 // Tampering with any header byte, P (checksum recomputed by the attacker) or a chunk digest held in
 // memory never yields an accept.
 TEST_P(RecordV2EngineTest, TamperedHeaderPOrDigestIsCaught) {
-  auto e = engine_for(128, Dtype::F32, backend());
+  auto e = record_engine(128, 16, backend(), Dtype::F32);
   const auto t = random_unit_rows(1, 128, 22);
-  const Record r = enroll_det(*e, t, 1)[0];
+  const Record r = enroll_deterministic(*e, t, 1)[0];
   const auto good = r.serialize();
   ASSERT_EQ(e->verify(t.data(), 1, {&r, 1})[0], Decision::Accept);
   for (size_t pos = 0; pos < kRecordHeaderSizeV2; ++pos) {
@@ -303,7 +281,7 @@ TEST_P(RecordV2EngineTest, TamperedHeaderPOrDigestIsCaught) {
   for (size_t pos = good.size() - 64; pos < good.size() - 32; ++pos) {
     auto bad = good;
     bad[pos] ^= 0x80;
-    EXPECT_NE(thrown([&] { Record::parse(bad); }).what.find("'checksum'"), std::string::npos) << pos;
+    EXPECT_NE(thrown_error([&] { Record::parse(bad); }).what.find("'checksum'"), std::string::npos) << pos;
   }
 }
 

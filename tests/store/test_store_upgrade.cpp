@@ -104,7 +104,7 @@ TEST(StoreUpgrade, CliUpgradeOnVerify) {
     std::vector<std::string> args = {"verify", "--store", path, "--id", id, "--row", std::to_string(row),
                                      "--templates", probes, "--backend", "cpu", "--json"};
     if (upgrade) args.push_back("--upgrade-on-verify");
-    const auto r = run_cli(dir, args);
+    const auto r = run_cli(args);
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return nlohmann::json::parse(r.out);
   };
@@ -126,7 +126,7 @@ TEST(StoreUpgrade, CliUpgradeOnVerify) {
   EXPECT_EQ(version_of("carol"), kRecordVersion1);
   EXPECT_EQ(version_of("alice"), kRecordVersion1);
   // --upgrade-on-verify needs --store: a usage error (CLI11's exit code), nothing run.
-  const auto bad = run_cli(dir, {"verify", "--records", dir.file("none"), "--templates", probes, "--upgrade-on-verify"});
+  const auto bad = run_cli({"verify", "--records", dir.file("none"), "--templates", probes, "--upgrade-on-verify"});
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.err.find("--store"), std::string::npos) << bad.err;
 }

@@ -1,10 +1,12 @@
 // EXPECT_ERROR_CODE(statement, code): the statement throws spheremask::Error carrying exactly `code`
 // (a bare EXPECT_THROW(..., Error) passes for any of the ten codes). Optional third argument: a
-// substring the message must contain.
+// substring the message must contain. thrown_error(f): the code and message f threw, for tests that
+// compare codes across many inputs.
 #pragma once
 #include <gtest/gtest.h>
 
 #include <exception>
+#include <functional>
 #include <initializer_list>
 #include <string>
 
@@ -24,3 +26,24 @@
       ADD_FAILURE() << #statement " threw a non-spheremask exception: " << sm_other_.what();                   \
     }                                                                                                          \
   } while (0)
+
+namespace spheremask::testing {
+
+struct ThrownError {
+  ErrorCode code = ErrorCode(0);  // 0 (no such code): f threw nothing
+  std::string what;
+};
+
+// Runs f and returns the spheremask::Error it threw; any other exception propagates (and fails the test).
+inline ThrownError thrown_error(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return {e.code(), e.what()};
+  }
+  return {};
+}
+
+inline ErrorCode error_code_of(const std::function<void()>& f) { return thrown_error(f).code; }
+
+}  // namespace spheremask::testing

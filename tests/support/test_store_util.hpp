@@ -1,47 +1,23 @@
-// Helpers of the store tests: a scratch directory, test templates, and running the CLI as a child.
+// Helpers of the store tests: test ids, and interrupting a CLI enrollment into a store and resuming it.
 #pragma once
+#include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <chrono>
+#include <cstdint>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "spheremask/error.hpp"
+#include "spheremask/store.hpp"
+#include "support/run_cli.hpp"
+#include "support/scratch_dir.hpp"
 #include "tools/npy.hpp"
 #include "test_util.hpp"
 
 namespace spheremask::testing {
-
-// A fresh directory under the system temp dir, removed with its contents at scope exit.
-class ScratchDir {
- public:
-  explicit ScratchDir(const std::string& tag) {
-    path_ = std::filesystem::temp_directory_path() / ("spheremask-" + tag + "-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
-
-inline void write_text(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
-
-inline std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 inline std::string numbered_ids(size_t count, const std::string& prefix = "subject-") {
   std::string text;
@@ -49,49 +25,44 @@ inline std::string numbered_ids(size_t count, const std::string& prefix = "subje
   return text;
 }
 
-struct CliResult {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-// Starts the CLI with args, stdout/stderr to files in dir; returns the child's pid.
-// file_size_limit > 0: the child may write no file beyond that many bytes (RLIMIT_FSIZE, SIGXFSZ
-// ignored so writes fail with EFBIG): a full disk, simulated without privileges.
-inline pid_t spawn_cli(const std::vector<std::string>& args, const std::string& out_path, const std::string& err_path,
-                       size_t file_size_limit = 0) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    if (!std::freopen(out_path.c_str(), "w", stdout) || !std::freopen(err_path.c_str(), "w", stderr)) ::_exit(127);
-    if (file_size_limit > 0) {
-      ::signal(SIGXFSZ, SIG_IGN);
-      const rlimit limit{rlim_t(file_size_limit), rlim_t(file_size_limit)};
-      if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(126);
+// Polls the store until at least one batch is committed (the child may not have created it yet).
+// Returns the count seen, SIZE_MAX when the child finished before (too little work to kill it mid-way),
+// 0 after a minute without a commit.
+inline size_t wait_for_first_commit(const std::string& path, pid_t child) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(child, &status, WNOHANG) == child) return SIZE_MAX;
+    try {
+      const size_t n = Store::open(path, StoreMode::ReadOnly).count();
+      if (n > 0) return n;
+    } catch (const Error&) {
+      // not created yet
     }
-    std::vector<char*> argv;
-    std::string cli = SPHEREMASK_CLI_PATH;
-    argv.push_back(cli.data());
-    std::vector<std::string> copy = args;
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(cli.c_str(), argv.data());
-    ::_exit(127);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  return pid;
+  return 0;
 }
 
-inline int wait_exit_code(pid_t pid) {
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+// Starts the CLI with args and kills it (SIGKILL) once the store at db_path holds a committed batch;
+// *seen: the count it saw then. Call under ASSERT_NO_FATAL_FAILURE.
+inline void kill_after_first_commit(const ScratchDir& dir, const std::vector<std::string>& args,
+                                    const std::string& db_path, size_t* seen) {
+  const pid_t child = spawn_cli(args, dir.file("child.out"), dir.file("child.err"));
+  *seen = wait_for_first_commit(db_path, child);
+  ASSERT_NE(*seen, SIZE_MAX) << "the enrollment finished before it could be killed; make it longer";
+  ASSERT_GT(*seen, 0u) << read_text(dir.file("child.err"));
+  ::kill(child, SIGKILL);
+  EXPECT_EQ(wait_exit_code(child), 128 + SIGKILL);
 }
 
-inline CliResult run_cli(const ScratchDir& dir, const std::vector<std::string>& args, size_t file_size_limit = 0) {
-  const std::string out = dir.file("cli.out"), err = dir.file("cli.err");
-  CliResult r;
-  r.exit_code = wait_exit_code(spawn_cli(args, out, err, file_size_limit));
-  r.out = read_text(out);
-  r.err = read_text(err);
-  return r;
+// Reruns an interrupted enrollment of `total` ids of which `committed` are in the store: it succeeds and
+// says how many it skips. Call under ASSERT_NO_FATAL_FAILURE.
+inline void expect_rerun_resumes(const std::vector<std::string>& args, size_t committed, size_t total) {
+  const auto r = run_cli(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find(std::to_string(committed) + " of " + std::to_string(total) + " ids already in"),
+            std::string::npos) << r.err;
 }
 
 }  // namespace spheremask::testing

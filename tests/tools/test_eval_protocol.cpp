@@ -12,9 +12,12 @@
 #include "support/eval_synthetic.hpp"
 #include "spheremask/engine.hpp"
 #include "spheremask/error.hpp"
+#include "support/expect_error.hpp"
 
 namespace spheremask::eval {
 namespace {
+
+using testing::error_code_of;
 
 Protocol samples(uint32_t k, uint32_t f, uint32_t reserve = 0, size_t impostors = 50) {
   Protocol p;
@@ -24,15 +27,6 @@ Protocol samples(uint32_t k, uint32_t f, uint32_t reserve = 0, size_t impostors 
   p.reserve = reserve;
   p.impostors = impostors;
   return p;
-}
-
-ErrorCode code_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return ErrorCode(0);
 }
 
 const std::vector<std::string> kLabels = {"a", "b", "a", "c", "a", "b", "a", "b", "a", "d", "d"};
@@ -94,9 +88,9 @@ TEST(EvalProtocol, SharedReserveGivesEveryKTheSameProbes) {
 }
 
 TEST(EvalProtocol, UnusableProtocolsAreInvalidArguments) {
-  EXPECT_EQ(code_of([] { make_units(kLabels, samples(0, 1)); }), ErrorCode::InvalidArgument);
-  EXPECT_EQ(code_of([] { make_units(kLabels, samples(1, 0)); }), ErrorCode::InvalidArgument);
-  EXPECT_EQ(code_of([] { make_units(kLabels, samples(3, 1, 2)); }), ErrorCode::InvalidArgument);
+  EXPECT_EQ(error_code_of([] { make_units(kLabels, samples(0, 1)); }), ErrorCode::InvalidArgument);
+  EXPECT_EQ(error_code_of([] { make_units(kLabels, samples(1, 0)); }), ErrorCode::InvalidArgument);
+  EXPECT_EQ(error_code_of([] { make_units(kLabels, samples(3, 1, 2)); }), ErrorCode::InvalidArgument);
   try {  // K = 5 needs 6 images: no identity has them
     make_units(kLabels, samples(5, 1));
     FAIL() << "no identity has 6 images";
@@ -105,7 +99,7 @@ TEST(EvalProtocol, UnusableProtocolsAreInvalidArguments) {
     EXPECT_NE(std::string(e.what()).find("largest identity has 5"), std::string::npos) << e.what();
   }
   // K = 4 needs 5: only a qualifies; impostor pairs need a second identity.
-  EXPECT_EQ(code_of([] { make_units(kLabels, samples(4, 1)); }), ErrorCode::InvalidArgument);
+  EXPECT_EQ(error_code_of([] { make_units(kLabels, samples(4, 1)); }), ErrorCode::InvalidArgument);
 }
 
 TEST(EvalProtocol, NormalizedMeanKnownAnswerAndBadRows) {
@@ -174,7 +168,7 @@ TEST(EvalProtocol, LabelCountMismatchIsInvalidArgument) {
   p.allow_weak = true;
   auto engine = make_engine(p, Backend::Cpu);
   std::vector<std::string> short_labels(s.labels.begin(), s.labels.end() - 1);
-  EXPECT_EQ(code_of([&] { evaluate_protocol(*engine, s.templates.data(), s.rows(), short_labels, samples(1, 1), Mode::Fast); }),
+  EXPECT_EQ(error_code_of([&] { evaluate_protocol(*engine, s.templates.data(), s.rows(), short_labels, samples(1, 1), Mode::Fast); }),
             ErrorCode::InvalidArgument);
 }
 

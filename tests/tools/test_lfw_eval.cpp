@@ -3,15 +3,13 @@
 // accepted far more often than impostor pairs (different people).
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <algorithm>
-#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "support/backends.hpp"
-#include "tools/npy.hpp"
+#include "support/lfw_data.hpp"
 
 namespace spheremask {
 namespace {
@@ -21,17 +19,10 @@ using namespace spheremask::testing;
 class LfwEvalTest : public BackendTest {};
 
 TEST_P(LfwEvalTest, GenuineAcceptanceFarAboveImpostor) {
-  const std::string dir = SPHEREMASK_SHARED_DATA_DIR;
-  const std::string npy = dir + "/lfw_openface128.npy", labels_path = dir + "/lfw_openface128.labels.txt";
-  if (!std::filesystem::exists(npy) || !std::filesystem::exists(labels_path))
-    GTEST_SKIP() << "shared data not present (" << dir << ")";
-  const auto x = NpyMatrix::open(npy);
+  SPHEREMASK_LOAD_LFW_OR_SKIP(lfw);
+  const auto& x = lfw.x;
+  const auto& labels = lfw.labels;
   ASSERT_EQ(x.cols(), 128u);
-  std::vector<std::string> labels;
-  std::ifstream in(labels_path);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) labels.push_back(line);
-  ASSERT_EQ(labels.size(), x.rows());
 
   // First two images of each person with at least two: enroll the first, probe with the second.
   const size_t max_people = 800;

@@ -10,20 +10,15 @@
 #include "eval/recommend_far.hpp"
 #include "eval/sweep_config.hpp"
 #include "support/eval_synthetic.hpp"
+#include "support/lfw_data.hpp"
 #include "tools/npy.hpp"
 #include "spheremask/error.hpp"
+#include "support/expect_error.hpp"
 
 namespace spheremask::eval {
 namespace {
 
-ErrorCode code_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return ErrorCode(0);
-}
+using testing::error_code_of;
 
 TEST(SweepConfig, KeysOverrideTheBaseAndSelectTheSamplesProtocol) {
   SweepConfig base;
@@ -64,7 +59,7 @@ TEST(SweepConfig, BadConfigurationsAreNamed) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("unknown key 'beta'"), std::string::npos) << e.what();
   }
-  EXPECT_EQ(code_of([&] { read_sweep("/nonexistent/sweep.txt", base); }), ErrorCode::Io);
+  EXPECT_EQ(error_code_of([&] { read_sweep("/nonexistent/sweep.txt", base); }), ErrorCode::Io);
 }
 
 TEST(SweepConfig, ReadsAFile) {
@@ -220,7 +215,7 @@ TEST(RecommendFar, BitsRequirementExcludesWeakCodesAndNoneQualifyingChoosesNothi
   EXPECT_FALSE(rec.chosen.has_value());
   EXPECT_EQ(rec.candidates[0].excluded, "effective bits below the requirement");
   EXPECT_EQ(rec.candidates[0].measured.result.genuine_pairs, 0u);  // never measured
-  EXPECT_EQ(code_of([&] {
+  EXPECT_EQ(error_code_of([&] {
               recommend_by_far(s.templates.data(), s.rows(), s.labels, 0, 112, {c},
                                [&](const SweepConfig& x) { return weak_engine(m, x); }, Mode::Fast, est);
             }),
@@ -230,13 +225,9 @@ TEST(RecommendFar, BitsRequirementExcludesWeakCodesAndNoneQualifyingChoosesNothi
 // LFW OpenFace-128, split by identity: single images (all pairs, first 4 images per identity), n = m = 128, α = 14
 // and 16, target FAR 2·10⁻³.
 TEST(RecommendFar, LfwChoiceHoldsOnHeldOutIdentities) {
-  const std::string dir = SPHEREMASK_SHARED_DATA_DIR;
-  const std::string npy = dir + "/lfw_openface128.npy", labels_path = dir + "/lfw_openface128.labels.txt";
-  if (!std::filesystem::exists(npy) || !std::filesystem::exists(labels_path))
-    GTEST_SKIP() << "shared data not present (" << dir << ")";
-  const auto x = NpyMatrix::open(npy);
-  const auto labels = read_labels(labels_path);
-  ASSERT_EQ(labels.size(), x.rows());
+  SPHEREMASK_LOAD_LFW_OR_SKIP(lfw);
+  const auto& x = lfw.x;
+  const auto& labels = lfw.labels;
   std::vector<SweepConfig> candidates;
   for (uint32_t a = 14; a <= 16; a += 2) {
     SweepConfig c;

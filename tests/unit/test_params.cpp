@@ -10,19 +10,13 @@
 
 #include "spheremask/engine.hpp"
 #include "spheremask/error.hpp"
+#include "support/expect_error.hpp"
 #include "spheremask/params.hpp"
 
 namespace spheremask {
 namespace {
 
-ErrorCode code_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return ErrorCode(0);
-}
+using testing::error_code_of;
 
 TEST(Params, CodeBitsAndMinimumAngle) {
   EXPECT_NEAR(code_bits(512, 16), 115.408, 0.001);
@@ -68,8 +62,8 @@ TEST(Params, WeakCodesNeedAllowWeak) {
   Params p;
   p.m = p.n = 64;
   p.alpha = 8;  // 40 bits
-  EXPECT_EQ(code_of([&] { validate(p); }), ErrorCode::WeakParameters);
-  EXPECT_EQ(code_of([&] { make_engine(p, Backend::Cpu); }), ErrorCode::WeakParameters);
+  EXPECT_EQ(error_code_of([&] { validate(p); }), ErrorCode::WeakParameters);
+  EXPECT_EQ(error_code_of([&] { make_engine(p, Backend::Cpu); }), ErrorCode::WeakParameters);
   p.allow_weak = true;
   EXPECT_NO_THROW(validate(p));
   // The 80-bit edge: C(128, 16) is 82.3 bits, C(128, 15) is 78.6.
@@ -78,7 +72,7 @@ TEST(Params, WeakCodesNeedAllowWeak) {
   q.alpha = 16;
   EXPECT_NO_THROW(validate(q));
   q.alpha = 15;
-  EXPECT_EQ(code_of([&] { validate(q); }), ErrorCode::WeakParameters);
+  EXPECT_EQ(error_code_of([&] { validate(q); }), ErrorCode::WeakParameters);
 }
 
 TEST(Params, InvalidConfigurationsAreRejected) {
@@ -88,7 +82,7 @@ TEST(Params, InvalidConfigurationsAreRejected) {
     p.n = n;
     p.alpha = alpha;
     p.allow_weak = true;
-    return code_of([&] { validate(p); });
+    return error_code_of([&] { validate(p); });
   };
   EXPECT_EQ(bad(512, 1024, 16), ErrorCode::InvalidArgument) << "n != m without an expander";
   EXPECT_EQ(bad(1024, 512, 16), ErrorCode::InvalidArgument) << "n != m without an expander";
@@ -100,17 +94,17 @@ TEST(Params, InvalidConfigurationsAreRejected) {
   EXPECT_EQ(bad(2, 2, 1), ErrorCode(0)) << "smallest legal code (weak allowed)";
   Params p;
   p.dtype = Dtype(7);
-  EXPECT_EQ(code_of([&] { validate(p); }), ErrorCode::InvalidArgument) << "unknown dtype";
+  EXPECT_EQ(error_code_of([&] { validate(p); }), ErrorCode::InvalidArgument) << "unknown dtype";
   p = Params{};
   p.m = 128;
-  EXPECT_EQ(code_of([&] { make_engine(p, Backend::Cpu); }), ErrorCode::InvalidArgument);
+  EXPECT_EQ(error_code_of([&] { make_engine(p, Backend::Cpu); }), ErrorCode::InvalidArgument);
 }
 
 TEST(Params, BackendNamesAndSelection) {
   EXPECT_EQ(parse_backend("cpu"), Backend::Cpu);
   EXPECT_EQ(parse_backend("cuda"), Backend::Cuda);
   EXPECT_EQ(parse_backend("auto"), Backend::Auto);
-  EXPECT_EQ(code_of([] { parse_backend("gpu"); }), ErrorCode::InvalidArgument);
+  EXPECT_EQ(error_code_of([] { parse_backend("gpu"); }), ErrorCode::InvalidArgument);
   EXPECT_STREQ(backend_name(Backend::Cpu), "cpu");
   EXPECT_STREQ(backend_name(Backend::Cuda), "cuda");
   Params p;
@@ -120,7 +114,7 @@ TEST(Params, BackendNamesAndSelection) {
   EXPECT_EQ(make_engine(p, Backend::Cpu)->backend(), Backend::Cpu);
   EXPECT_FALSE(make_engine(p, Backend::Cpu)->device_name().empty());
   if (cuda_device_count() == 0)
-    EXPECT_EQ(code_of([&] { make_engine(p, Backend::Cuda); }), ErrorCode::Unavailable) << "no device: a clear error";
+    EXPECT_EQ(error_code_of([&] { make_engine(p, Backend::Cuda); }), ErrorCode::Unavailable) << "no device: a clear error";
 }
 
 }  // namespace

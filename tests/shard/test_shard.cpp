@@ -10,7 +10,8 @@
 #include "shard/shard_manifest.hpp"
 #include "spheremask/engine.hpp"
 #include "spheremask/error.hpp"
-#include "support/test_store_util.hpp"
+#include "support/scratch_dir.hpp"
+#include "support/test_util.hpp"
 
 namespace spheremask {
 namespace {

@@ -1,0 +1,66 @@
+# CTest labels by folder: every GoogleTest test of spheremask_tests carries the name of its folder under
+# tests/ (unit, backend, cli, capi, store, format, ...) and a device label: gpu for the tests that need a
+# CUDA device, cpu for the rest (scripts/sanitize.sh runs -L cpu; bench/device-check.sh runs the GPU
+# suites one process each). A device test is
+#   - every test of tests/cuda/, except the suites listed in SPHEREMASK_HOST_ONLY_CUDA_SUITES: host-side
+#     logic of the CUDA backend (launch shapes, staging and gallery plans, the Haar path choice and its
+#     compact-WY reference) that runs and is checked without a device;
+#   - the Cuda instance (".../Cuda", support/backends.hpp INSTANTIATE_BACKENDS) of a test run over
+#     every backend, in any folder.
+# The suites of a folder are read from its sources (TEST, TEST_F, TEST_P, TYPED_TEST); a suite may live
+# in one folder only, so that each test is discovered once.
+set(SPHEREMASK_HOST_ONLY_CUDA_SUITES
+    DeviceLogic StagingPieces GalleryPlan HaarMethodChoice CompactWyReference BackendLayout DegenerateEnroll)
+
+# spheremask_discover_tests_by_folder(TARGET SOURCES...)
+function(spheremask_discover_tests_by_folder target)
+  set(folders "")
+  set(seen_suites "")
+  set(parameterized "")
+  foreach(source IN LISTS ARGN)
+    file(RELATIVE_PATH rel ${CMAKE_CURRENT_SOURCE_DIR} ${source})
+    string(REGEX REPLACE "/.*" "" folder "${rel}")
+    file(STRINGS ${source} lines REGEX "^[ \t]*(TEST|TEST_F|TEST_P|TYPED_TEST|TYPED_TEST_P)\\([A-Za-z0-9_]+,")
+    foreach(line IN LISTS lines)
+      string(REGEX REPLACE "^[ \t]*[A-Z_]+\\(([A-Za-z0-9_]+),.*" "\\1" suite "${line}")
+      list(APPEND suites_${folder} ${suite})
+      if(line MATCHES "^[ \t]*TEST_P\\(")
+        list(APPEND parameterized ${suite})
+      endif()
+    endforeach()
+    list(APPEND folders ${folder})
+  endforeach()
+  list(REMOVE_DUPLICATES folders)
+  foreach(folder IN LISTS folders)
+    list(REMOVE_DUPLICATES suites_${folder})
+    foreach(suite IN LISTS suites_${folder})
+      if(suite IN_LIST seen_suites)
+        message(FATAL_ERROR "tests: suite ${suite} is defined in two folders (${folder} and another); a suite lives in one")
+      endif()
+      list(APPEND seen_suites ${suite})
+    endforeach()
+    # cpu: the host suites' tests but their Cuda instances; gpu: the device suites, and the Cuda instances.
+    set(cpu_filter "")
+    set(gpu_filter "")
+    foreach(suite IN LISTS suites_${folder})
+      if(folder STREQUAL "cuda" AND NOT suite IN_LIST SPHEREMASK_HOST_ONLY_CUDA_SUITES)
+        string(APPEND gpu_filter ":${suite}.*:*/${suite}.*")
+      else()
+        string(APPEND cpu_filter ":${suite}.*:*/${suite}.*")
+        if(suite IN_LIST parameterized)
+          string(APPEND gpu_filter ":*/${suite}.*/Cuda")
+        endif()
+      endif()
+    endforeach()
+    if(cpu_filter)
+      string(SUBSTRING "${cpu_filter}" 1 -1 cpu_filter)
+      gtest_discover_tests(${target} TEST_FILTER "${cpu_filter}-*/Cuda"
+        PROPERTIES LABELS "cpu;${folder}" DISCOVERY_TIMEOUT 60)
+    endif()
+    if(gpu_filter)
+      string(SUBSTRING "${gpu_filter}" 1 -1 gpu_filter)
+      gtest_discover_tests(${target} TEST_FILTER "${gpu_filter}"
+        PROPERTIES LABELS "gpu;${folder}" DISCOVERY_TIMEOUT 60)
+    endif()
+  endforeach()
+endfunction()

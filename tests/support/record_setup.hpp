@@ -1,0 +1,34 @@
+// Records for the format tests: an engine of any (n, α, dtype), weak codes allowed (the format does not
+// depend on the code's strength), and deterministic enrollment from the golden seed, so that a record's
+// bytes are the same on every run and backend.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "spheremask/engine.hpp"
+#include "spheremask/record.hpp"
+#include "support/test_util.hpp"
+
+namespace spheremask::testing {
+
+inline std::unique_ptr<Engine> record_engine(uint32_t n, uint32_t alpha, Backend b = Backend::Cpu,
+                                             Dtype d = Dtype::F32) {
+  Params p;
+  p.m = p.n = n;
+  p.alpha = alpha;
+  p.dtype = d;
+  p.allow_weak = true;
+  return make_engine(p, b);
+}
+
+// count rows of t enrolled under the golden seed; record i takes stream index first + i.
+inline std::vector<Record> enroll_deterministic(Engine& e, const std::vector<float>& t, size_t count,
+                                                uint64_t first = 0) {
+  EnrollOptions eo;
+  eo.insecure_seed = golden_seed();
+  eo.first_index = first;
+  return e.enroll(t.data(), count, eo);
+}
+
+}  // namespace spheremask::testing
