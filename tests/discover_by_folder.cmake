@@ -17,6 +17,7 @@ function(spheremask_discover_tests_by_folder target)
   set(folders "")
   set(seen_suites "")
   set(parameterized "")
+  set(label_script "")
   foreach(source IN LISTS ARGN)
     file(RELATIVE_PATH rel ${CMAKE_CURRENT_SOURCE_DIR} ${source})
     string(REGEX REPLACE "/.*" "" folder "${rel}")
@@ -48,19 +49,27 @@ function(spheremask_discover_tests_by_folder target)
       else()
         string(APPEND cpu_filter ":${suite}.*:*/${suite}.*")
         if(suite IN_LIST parameterized)
-          string(APPEND gpu_filter ":*/${suite}.*/Cuda")
+          string(APPEND gpu_filter ":${suite}.*/Cuda:*/${suite}.*/Cuda")
         endif()
       endif()
     endforeach()
     if(cpu_filter)
       string(SUBSTRING "${cpu_filter}" 1 -1 cpu_filter)
-      gtest_discover_tests(${target} TEST_FILTER "${cpu_filter}-*/Cuda"
-        PROPERTIES LABELS "cpu;${folder}" DISCOVERY_TIMEOUT 60)
+      gtest_discover_tests(${target} TEST_FILTER "${cpu_filter}-*/Cuda" TEST_LIST ${target}_${folder}_cpu
+        PROPERTIES LABELS cpu DISCOVERY_TIMEOUT 60)
+      string(APPEND label_script "foreach(t IN LISTS ${target}_${folder}_cpu)\n"
+                                 "  set_tests_properties(\"\${t}\" PROPERTIES LABELS \"cpu;${folder}\")\nendforeach()\n")
     endif()
     if(gpu_filter)
       string(SUBSTRING "${gpu_filter}" 1 -1 gpu_filter)
-      gtest_discover_tests(${target} TEST_FILTER "${gpu_filter}"
-        PROPERTIES LABELS "gpu;${folder}" DISCOVERY_TIMEOUT 60)
+      gtest_discover_tests(${target} TEST_FILTER "${gpu_filter}" TEST_LIST ${target}_${folder}_gpu
+        PROPERTIES LABELS gpu DISCOVERY_TIMEOUT 60)
+      string(APPEND label_script "foreach(t IN LISTS ${target}_${folder}_gpu)\n"
+                                 "  set_tests_properties(\"\${t}\" PROPERTIES LABELS \"gpu;${folder}\")\nendforeach()\n")
     endif()
   endforeach()
+  # gtest_discover_tests passes PROPERTIES through a -D list, which splits a two-label value; so the
+  # labels are set by a CTest script read after the discovered tests (TEST_INCLUDE_FILES keeps order).
+  file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/${target}_folder_labels.cmake "${label_script}")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${CMAKE_CURRENT_BINARY_DIR}/${target}_folder_labels.cmake)
 endfunction()
