@@ -132,7 +132,7 @@ RULES: list[tuple[str, str, str]] = [
     ("tests", r"^test_(enroll|multi_?samples?|app_binding|threads)", "tests/backend"),
     ("tests", r"^test_plra", "tests/attack"),
     ("tests", r"^test_recommend", "tests/tools"),
-    ("tests", r"^test_shard", "tests/mpi"),
+    ("tests", r"^test_shard", "tests/shard"),  # sharding logic without MPI: not the mpi label (ASan skips it)
     ("tests", r"^test_v\d+_", "tests/format"),
     ("tests", r"^test_.*\.cpp$", None),  # any other test source: left in tests/ (the glob is recursive)
     ("tests", r"\.(hpp|h)$", "tests/support"),  # helper headers

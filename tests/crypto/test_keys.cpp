@@ -8,6 +8,7 @@
 
 #include "support/backends.hpp"
 #include "support/expect_error.hpp"
+#include "support/record_setup.hpp"
 #include "crypto/keyflow.hpp"
 #include "spheremask/detail/codeword.hpp"
 #include "spheremask/error.hpp"
@@ -21,13 +22,7 @@ using namespace spheremask::testing;
 
 class KeyTest : public BackendTest {
  protected:
-  std::unique_ptr<Engine> engine(uint32_t n = 512, uint32_t alpha = 16) {
-    Params p;
-    p.m = p.n = n;
-    p.alpha = alpha;
-    p.allow_weak = true;
-    return make_engine(p, backend());
-  }
+  std::unique_ptr<Engine> engine(uint32_t n = 512, uint32_t alpha = 16) { return square_engine(n, alpha, backend()); }
 };
 
 const std::array<uint8_t, 32> kZero{};

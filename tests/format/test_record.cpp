@@ -35,7 +35,7 @@ void reseal(std::vector<uint8_t>& b) { reseal_v2(b); }
 // ---- format ---------------------------------------------------------------------------------------
 
 TEST(Record, LayoutMatchesDesign) {
-  auto e = record_engine(128, 16);
+  auto e = square_engine(128, 16);
   const auto t = random_unit_rows(1, 128, 1);
   const Record r = enroll_deterministic(*e, t, 1)[0];
   const auto b = r.serialize();
@@ -69,7 +69,7 @@ TEST(Record, LayoutMatchesDesign) {
 
 TEST(Record, RoundTripF32AndF16) {
   for (Dtype d : {Dtype::F32, Dtype::F16}) {
-    auto e = record_engine(128, 16, Backend::Cpu, d);
+    auto e = square_engine(128, 16, Backend::Cpu, d);
     const auto t = random_unit_rows(2, 128, 2);
     for (const Record& r : enroll_deterministic(*e, t, 2)) {
       const auto b = r.serialize();
@@ -97,7 +97,7 @@ TEST(Record, RoundTripF32AndF16) {
 }
 
 TEST(Record, SerializeRejectsWrongPSize) {
-  auto e = record_engine(128, 16);
+  auto e = square_engine(128, 16);
   const auto t = random_unit_rows(1, 128, 3);
   Record r = enroll_deterministic(*e, t, 1)[0];
   r.p.pop_back();
@@ -107,7 +107,7 @@ TEST(Record, SerializeRejectsWrongPSize) {
 // Every proper prefix (and one extra byte) of a record is rejected as InvalidRecord, for both dtypes.
 TEST(Record, EveryTruncationLengthThrows) {
   for (Dtype d : {Dtype::F32, Dtype::F16}) {
-    auto e = record_engine(128, 16, Backend::Cpu, d);
+    auto e = square_engine(128, 16, Backend::Cpu, d);
     const auto t = random_unit_rows(1, 128, 4);
     const auto b = enroll_deterministic(*e, t, 1)[0].serialize();
     for (size_t len = 0; len < b.size(); ++len) {
@@ -124,7 +124,7 @@ TEST(Record, EveryTruncationLengthThrows) {
 // Random single-byte corruption anywhere before the MAC is caught by parse (the checksum, or the field
 // check that comes first); the message names a field.
 TEST(Record, RandomByteFlipsAreInvalidRecord) {
-  auto e = record_engine(128, 16);
+  auto e = square_engine(128, 16);
   const auto t = random_unit_rows(1, 128, 5);
   const auto b = enroll_deterministic(*e, t, 1)[0].serialize();
   std::mt19937 rng(17);
@@ -146,7 +146,7 @@ TEST(Record, RandomByteFlipsAreInvalidRecord) {
 // The batch parser (store scans: checksums hashed together, rows spread over threads) agrees with
 // Record::parse on every blob of a mixed batch: good records, truncations, flipped P or checksum bytes.
 TEST(Record, BatchParseAgreesWithParseBlobByBlob) {
-  auto e = record_engine(128, 16);
+  auto e = square_engine(128, 16);
   const auto t = random_unit_rows(6, 128, 8);
   const auto records = enroll_deterministic(*e, t, 6);
   std::vector<std::vector<uint8_t>> blobs;
@@ -174,7 +174,7 @@ TEST(Record, BatchParseAgreesWithParseBlobByBlob) {
 
 // Edit a header field, recompute the checksum, and the parser still names the field.
 TEST(Record, BadFieldsAreNamed) {
-  auto e = record_engine(128, 16);
+  auto e = square_engine(128, 16);
   const auto t = random_unit_rows(1, 128, 6);
   const auto good = enroll_deterministic(*e, t, 1)[0].serialize();
   struct Edit { const char* field; std::function<void(std::vector<uint8_t>&)> edit; };
@@ -228,7 +228,7 @@ TEST(Record, BadFieldsAreNamed) {
 }
 
 TEST(Record, NonFiniteF16PIsNamed) {
-  auto e = record_engine(64, 8, Backend::Cpu, Dtype::F16);
+  auto e = square_engine(64, 8, Backend::Cpu, Dtype::F16);
   const auto t = random_unit_rows(1, 64, 7);
   const auto good = enroll_deterministic(*e, t, 1)[0].serialize();
   for (uint16_t bad : {uint16_t(0x7c00), uint16_t(0xfc00), uint16_t(0x7e00), uint16_t(0x7c01)}) {
@@ -250,7 +250,7 @@ class RecordEngineTest : public BackendTest {};
 
 TEST_P(RecordEngineTest, TamperedPWithRecomputedChecksumIsNeverAccepted) {
   const uint32_t n = 128;
-  auto e = record_engine(n, 16, backend());
+  auto e = square_engine(n, 16, backend());
   const size_t count = 8;
   const auto t = random_unit_rows(count, n, 8);
   const auto recs = enroll_deterministic(*e, t, count);
@@ -286,7 +286,7 @@ TEST_P(RecordEngineTest, TamperedPWithRecomputedChecksumIsNeverAccepted) {
 
 TEST_P(RecordEngineTest, TamperedHeaderOrMacIsTamperedOrRejected) {
   const uint32_t n = 128;
-  auto e = record_engine(n, 16, backend());
+  auto e = square_engine(n, 16, backend());
   const auto t = random_unit_rows(1, n, 9);
   const Record r = enroll_deterministic(*e, t, 1)[0];
   auto check = [&](std::vector<uint8_t> b, Decision want, const char* what) {
@@ -312,15 +312,15 @@ TEST_P(RecordEngineTest, TamperedHeaderOrMacIsTamperedOrRejected) {
 }
 
 TEST_P(RecordEngineTest, WrongParametersAreMismatch) {
-  auto e128 = record_engine(128, 16, backend());
+  auto e128 = square_engine(128, 16, backend());
   const auto t = random_unit_rows(2, 128, 10);
   const auto recs = enroll_deterministic(*e128, t, 2);
-  auto e128a20 = record_engine(128, 20, backend());
+  auto e128a20 = square_engine(128, 20, backend());
   auto th = thrown_error([&] { e128a20->verify(t.data(), 2, recs); });
   EXPECT_EQ(th.code, ErrorCode::Mismatch);
   EXPECT_NE(th.what.find("record 0"), std::string::npos) << th.what;
   EXPECT_NE(th.what.find("alpha=16"), std::string::npos) << th.what;
-  auto e64 = record_engine(64, 8, backend());
+  auto e64 = square_engine(64, 8, backend());
   const auto t64 = random_unit_rows(2, 64, 10);
   EXPECT_EQ(thrown_error([&] { e64->verify(t64.data(), 2, recs); }).code, ErrorCode::Mismatch);
   EXPECT_EQ(thrown_error([&] { e64->identify(t64.data(), 2, recs); }).code, ErrorCode::Mismatch);
@@ -343,8 +343,8 @@ TEST_P(RecordEngineTest, WrongParametersAreMismatch) {
 
 // Mixed f32/f16 records in one call are each verified with their own dtype.
 TEST_P(RecordEngineTest, MixedDtypesInOneCall) {
-  auto e32 = record_engine(128, 16, backend(), Dtype::F32);
-  auto e16 = record_engine(128, 16, backend(), Dtype::F16);
+  auto e32 = square_engine(128, 16, backend(), Dtype::F32);
+  auto e16 = square_engine(128, 16, backend(), Dtype::F16);
   const auto t = random_unit_rows(4, 128, 11);
   const auto r32 = enroll_deterministic(*e32, t, 4);
   const auto r16 = enroll_deterministic(*e16, t, 4, 100);

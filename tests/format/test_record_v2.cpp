@@ -205,7 +205,7 @@ class RecordV2EngineTest : public BackendTest {};
 
 TEST_P(RecordV2EngineTest, V1AndV2OfOneCodewordReleaseTheSameKey) {
   for (Dtype d : {Dtype::F32, Dtype::F16}) {
-    auto e = record_engine(128, 16, backend(), d);
+    auto e = square_engine(128, 16, backend(), d);
     const auto t = random_unit_rows(2, 128, 21);
     const auto v2 = enroll_deterministic(*e, t, 2);
     ASSERT_EQ(v2[0].version, kRecordVersion2);
@@ -237,7 +237,7 @@ TEST_P(RecordV2EngineTest, V1AndV2OfOneCodewordReleaseTheSameKey) {
 // Tampering with any header byte, P (checksum recomputed by the attacker) or a chunk digest held in
 // memory never yields an accept.
 TEST_P(RecordV2EngineTest, TamperedHeaderPOrDigestIsCaught) {
-  auto e = record_engine(128, 16, backend(), Dtype::F32);
+  auto e = square_engine(128, 16, backend(), Dtype::F32);
   const auto t = random_unit_rows(1, 128, 22);
   const Record r = enroll_deterministic(*e, t, 1)[0];
   const auto good = r.serialize();

@@ -1,6 +1,6 @@
-// Records for the format tests: an engine of any (n, α, dtype), weak codes allowed (the format does not
-// depend on the code's strength), and deterministic enrollment from the golden seed, so that a record's
-// bytes are the same on every run and backend.
+// Records for tests: an engine of any (n, α, dtype) with weak codes allowed (the format and the
+// evaluation do not depend on the code's strength), and deterministic enrollment from the golden seed,
+// so that a record's bytes are the same on every run and backend.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -12,7 +12,8 @@
 
 namespace spheremask::testing {
 
-inline std::unique_ptr<Engine> record_engine(uint32_t n, uint32_t alpha, Backend b = Backend::Cpu,
+// m = n, weak codes allowed (tests choose n and α for speed, not strength).
+inline std::unique_ptr<Engine> square_engine(uint32_t n, uint32_t alpha, Backend b = Backend::Cpu,
                                              Dtype d = Dtype::F32) {
   Params p;
   p.m = p.n = n;

@@ -13,6 +13,7 @@
 #include "spheremask/engine.hpp"
 #include "spheremask/error.hpp"
 #include "support/expect_error.hpp"
+#include "support/record_setup.hpp"
 
 namespace spheremask::eval {
 namespace {
@@ -141,11 +142,7 @@ TEST(EvalProtocol, SingleImageUnitsAreTheRowsBitForBit) {
 // All-pairs through evaluate_protocol is the single-image evaluation of before, decision for decision.
 TEST(EvalProtocol, AllPairsReproducesTheSingleImageEvaluation) {
   const auto s = testing::synthetic_identities(32, 20, 4, 60, 15, 35, 2);
-  Params p;
-  p.m = p.n = 32;
-  p.alpha = 6;
-  p.allow_weak = true;
-  auto engine = make_engine(p, Backend::Cpu);
+  auto engine = testing::square_engine(32, 6);
   Protocol all;
   all.impostors = 300;
   all.seed = 7;
@@ -162,11 +159,7 @@ TEST(EvalProtocol, AllPairsReproducesTheSingleImageEvaluation) {
 
 TEST(EvalProtocol, LabelCountMismatchIsInvalidArgument) {
   const auto s = testing::synthetic_identities(16, 3, 3, 60, 20, 40, 3);
-  Params p;
-  p.m = p.n = 16;
-  p.alpha = 4;
-  p.allow_weak = true;
-  auto engine = make_engine(p, Backend::Cpu);
+  auto engine = testing::square_engine(16, 4);
   std::vector<std::string> short_labels(s.labels.begin(), s.labels.end() - 1);
   EXPECT_EQ(error_code_of([&] { evaluate_protocol(*engine, s.templates.data(), s.rows(), short_labels, samples(1, 1), Mode::Fast); }),
             ErrorCode::InvalidArgument);
@@ -177,11 +170,7 @@ TEST(EvalProtocol, LabelCountMismatchIsInvalidArgument) {
 // unprotected matcher gets the same mean templates, so it gains as well.
 TEST(EvalProtocol, MeanOfKSamplesRaisesTarOnSyntheticIdentities) {
   const auto s = testing::synthetic_identities(64, 60, 8, 70, 30, 50, 4);
-  Params p;
-  p.m = p.n = 64;
-  p.alpha = 6;
-  p.allow_weak = true;
-  auto engine = make_engine(p, Backend::Cpu);
+  auto engine = testing::square_engine(64, 6);
   const auto one = evaluate_protocol(*engine, s.templates.data(), s.rows(), s.labels, samples(1, 1, 5, 2000), Mode::Fast);
   const auto five = evaluate_protocol(*engine, s.templates.data(), s.rows(), s.labels, samples(5, 1, 5, 2000), Mode::Fast);
   ASSERT_EQ(one.result.genuine_pairs, 60u * 3);
