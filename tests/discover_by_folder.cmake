@@ -41,32 +41,30 @@ function(spheremask_discover_tests_by_folder target)
       list(APPEND seen_suites ${suite})
     endforeach()
     # cpu: the host suites' tests but their Cuda instances; gpu: the device suites, and the Cuda instances.
-    set(cpu_filter "")
-    set(gpu_filter "")
+    set(filter_cpu "")
+    set(filter_gpu "")
     foreach(suite IN LISTS suites_${folder})
       if(folder STREQUAL "cuda" AND NOT suite IN_LIST SPHEREMASK_HOST_ONLY_CUDA_SUITES)
-        string(APPEND gpu_filter ":${suite}.*:*/${suite}.*")
+        string(APPEND filter_gpu ":${suite}.*:*/${suite}.*")
       else()
-        string(APPEND cpu_filter ":${suite}.*:*/${suite}.*")
+        string(APPEND filter_cpu ":${suite}.*:*/${suite}.*")
         if(suite IN_LIST parameterized)
-          string(APPEND gpu_filter ":${suite}.*/Cuda:*/${suite}.*/Cuda")
+          string(APPEND filter_gpu ":${suite}.*/Cuda:*/${suite}.*/Cuda")
         endif()
       endif()
     endforeach()
-    if(cpu_filter)
-      string(SUBSTRING "${cpu_filter}" 1 -1 cpu_filter)
-      gtest_discover_tests(${target} TEST_FILTER "${cpu_filter}-*/Cuda" TEST_LIST ${target}_${folder}_cpu
-        PROPERTIES LABELS cpu DISCOVERY_TIMEOUT 60)
-      string(APPEND label_script "foreach(t IN LISTS ${target}_${folder}_cpu)\n"
-                                 "  set_tests_properties(\"\${t}\" PROPERTIES LABELS \"cpu;${folder}\")\nendforeach()\n")
+    if(filter_cpu)
+      string(APPEND filter_cpu "-*/Cuda")
     endif()
-    if(gpu_filter)
-      string(SUBSTRING "${gpu_filter}" 1 -1 gpu_filter)
-      gtest_discover_tests(${target} TEST_FILTER "${gpu_filter}" TEST_LIST ${target}_${folder}_gpu
-        PROPERTIES LABELS gpu DISCOVERY_TIMEOUT 60)
-      string(APPEND label_script "foreach(t IN LISTS ${target}_${folder}_gpu)\n"
-                                 "  set_tests_properties(\"\${t}\" PROPERTIES LABELS \"gpu;${folder}\")\nendforeach()\n")
-    endif()
+    foreach(device cpu gpu)
+      if(filter_${device})
+        string(SUBSTRING "${filter_${device}}" 1 -1 filter)
+        gtest_discover_tests(${target} TEST_FILTER "${filter}" TEST_LIST ${target}_${folder}_${device}
+          PROPERTIES LABELS ${device} DISCOVERY_TIMEOUT 60)
+        string(APPEND label_script "foreach(t IN LISTS ${target}_${folder}_${device})\n"
+                                   "  set_tests_properties(\"\${t}\" PROPERTIES LABELS \"${device};${folder}\")\nendforeach()\n")
+      endif()
+    endforeach()
   endforeach()
   # gtest_discover_tests passes PROPERTIES through a -D list, which splits a two-label value; so the
   # labels are set by a CTest script read after the discovered tests (TEST_INCLUDE_FILES keeps order).
