@@ -4,7 +4,9 @@
 # suites one process each). A device test is
 #   - every test of tests/cuda/, except the suites listed in SPHEREMASK_HOST_ONLY_CUDA_SUITES: host-side
 #     logic of the CUDA backend (launch shapes, staging and gallery plans, the Haar path choice and its
-#     compact-WY reference) that runs and is checked without a device;
+#     compact-WY reference, the backend layout check) that runs and is checked without a device, and
+#     DegenerateEnroll, run over every backend (its Cuda instance is gpu by the next rule). A new
+#     host-only suite in tests/cuda/ joins this list;
 #   - the Cuda instance (".../Cuda", support/backends.hpp INSTANTIATE_BACKENDS) of a test run over
 #     every backend, in any folder.
 # The suites of a folder are read from its sources (TEST, TEST_F, TEST_P, TYPED_TEST); a suite may live
@@ -32,6 +34,11 @@ function(spheremask_discover_tests_by_folder target)
     list(APPEND folders ${folder})
   endforeach()
   list(REMOVE_DUPLICATES folders)
+  foreach(suite IN LISTS SPHEREMASK_HOST_ONLY_CUDA_SUITES)
+    if(NOT suite IN_LIST suites_cuda)
+      message(FATAL_ERROR "tests: host-only suite ${suite} is not in tests/cuda/ (update SPHEREMASK_HOST_ONLY_CUDA_SUITES)")
+    endif()
+  endforeach()
   foreach(folder IN LISTS folders)
     list(REMOVE_DUPLICATES suites_${folder})
     foreach(suite IN LISTS suites_${folder})
