@@ -10,24 +10,15 @@
 #include "shard/shard_manifest.hpp"
 #include "spheremask/engine.hpp"
 #include "spheremask/error.hpp"
+#include "support/expect_error.hpp"
 #include "support/scratch_dir.hpp"
 #include "support/test_util.hpp"
 
 namespace spheremask {
 namespace {
 
+using testing::error_code_of;
 using testing::ScratchDir;
-
-template <class Fn>
-ErrorCode code_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  ADD_FAILURE() << "expected spheremask::Error";
-  return ErrorCode::InvalidArgument;
-}
 
 std::vector<Record> make_records(size_t count, uint32_t alpha) {
   Params p;
@@ -52,8 +43,8 @@ TEST(ShardLayout, PlacementKnownAnswers) {
 }
 
 TEST(ShardLayout, RejectsShardCountsOutOfRange) {
-  EXPECT_EQ(code_of([] { shard::shard_of("alice", 0); }), ErrorCode::InvalidArgument);
-  EXPECT_EQ(code_of([] { shard::shard_of("alice", shard::kMaxShards + 1); }), ErrorCode::InvalidArgument);
+  EXPECT_EQ(error_code_of([] { shard::shard_of("alice", 0); }), ErrorCode::InvalidArgument);
+  EXPECT_EQ(error_code_of([] { shard::shard_of("alice", shard::kMaxShards + 1); }), ErrorCode::InvalidArgument);
 }
 
 TEST(ShardLayout, FileNames) {
@@ -79,8 +70,8 @@ TEST(ShardLayout, OwnershipPartitionsTheShards) {
       ASSERT_EQ(seen.size(), shards);
       for (uint32_t s = 0; s < shards; ++s) EXPECT_EQ(seen.count(s), 1u) << ranks << " ranks, " << shards << " shards";
     }
-  EXPECT_EQ(code_of([] { shard::owned_shards(0, 4, 3); }), ErrorCode::InvalidArgument);  // more ranks than shards
-  EXPECT_EQ(code_of([] { shard::owned_shards(2, 2, 3); }), ErrorCode::InvalidArgument);
+  EXPECT_EQ(error_code_of([] { shard::owned_shards(0, 4, 3); }), ErrorCode::InvalidArgument);  // more ranks than shards
+  EXPECT_EQ(error_code_of([] { shard::owned_shards(2, 2, 3); }), ErrorCode::InvalidArgument);
 }
 
 TEST(ShardLayout, SpreadsIdsEvenly) {
@@ -143,7 +134,7 @@ TEST(ShardManifest, RejectsMalformedFieldsByName) {
             std::string::npos);
   EXPECT_NE(message(replaced("\"alpha\": 16,", "")).find("'alpha' is missing"), std::string::npos);
   ScratchDir dir("shard-manifest-missing");
-  EXPECT_EQ(code_of([&] { shard::read_manifest(dir.file("none")); }), ErrorCode::Store);
+  EXPECT_EQ(error_code_of([&] { shard::read_manifest(dir.file("none")); }), ErrorCode::Store);
 }
 
 TEST(ShardManifest, RefusesMissingForeignAndMisplacedShards) {
@@ -153,19 +144,19 @@ TEST(ShardManifest, RefusesMissingForeignAndMisplacedShards) {
   m.config.app_id = {};
   shard::write_manifest(root, m);
   // Missing: a read needs the file; an enrollment creates it.
-  EXPECT_EQ(code_of([&] { shard::open_shard(root, m, 1, StoreMode::ReadOnly); }), ErrorCode::Store);
+  EXPECT_EQ(error_code_of([&] { shard::open_shard(root, m, 1, StoreMode::ReadOnly); }), ErrorCode::Store);
   EXPECT_EQ(shard::open_shard(root, m, 1, StoreMode::Create).count(), 0u);
-  EXPECT_EQ(code_of([&] { shard::open_shard(root, m, 4, StoreMode::ReadOnly); }), ErrorCode::InvalidArgument);
+  EXPECT_EQ(error_code_of([&] { shard::open_shard(root, m, 4, StoreMode::ReadOnly); }), ErrorCode::InvalidArgument);
   // Not a store at all.
   testing::write_text(shard::shard_path(root, 2), std::string(4096, 'x'));
-  EXPECT_EQ(code_of([&] { shard::open_shard(root, m, 2, StoreMode::ReadOnly); }), ErrorCode::Store);
+  EXPECT_EQ(error_code_of([&] { shard::open_shard(root, m, 2, StoreMode::ReadOnly); }), ErrorCode::Store);
   // Foreign: records of another configuration (alpha 24 instead of 16).
   {
     Store s = Store::open(shard::shard_path(root, 3));
     const auto recs = make_records(1, 24);
     s.put(std::vector<std::string>{"alice"}, recs);
   }
-  EXPECT_EQ(code_of([&] { shard::open_shard(root, m, 3, StoreMode::ReadOnly); }), ErrorCode::Mismatch);
+  EXPECT_EQ(error_code_of([&] { shard::open_shard(root, m, 3, StoreMode::ReadOnly); }), ErrorCode::Mismatch);
   // Misplaced: an id in a shard that is not its own (a renamed or copied file) is named with its home.
   const uint32_t home = shard::shard_of("alice", 4);
   EXPECT_NO_THROW(shard::require_placement({"alice"}, home, m, "s"));
