@@ -3,6 +3,7 @@
 #include <cublas_v2.h>
 
 #include "cuda/core/device_context.hpp"
+#include "cuda/expander/cublas_gemm.hpp"
 #include "spheremask/error.hpp"
 
 namespace spheremask::cuda {
@@ -21,11 +22,8 @@ void CudaTrainOps::upload(float* dst, const float* src, size_t count) {
   if (count) SM_CUDA_TRY(cudaMemcpyAsync(dst, src, count * sizeof(float), cudaMemcpyHostToDevice, stream_.get()));
 }
 
-// C = alpha·op(A)·op(B), column-major per g; train_gemms.hpp states each product's row-major meaning.
 void CudaTrainOps::gemm(const internal::ColMajorGemm& g, float alpha, const float* a, const float* b, float* c) {
-  const float beta = 0.0f;
-  SM_CUBLAS_TRY(cublasSgemm(blas_.get(), op(g.trans_a), op(g.trans_b), g.m, g.n, g.k, &alpha, a, g.lda, b, g.ldb,
-                            &beta, c, g.ldc));
+  cublas_gemm(blas_.get(), g, alpha, a, b, c);
 }
 
 // Upper triangle of C = op(A)·op(A)ᵀ, column-major per g (syrk_gram: the Gram matrix X·Xᵀ).
