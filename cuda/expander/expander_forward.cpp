@@ -9,6 +9,7 @@
 #include "cuda/core/cuda_check.hpp"
 #include "cuda/core/cuda_raii.hpp"
 #include "cuda/core/device_context.hpp"
+#include "cuda/expander/cublas_gemm.hpp"
 #include "cuda/expander/expander_kernels.hpp"
 #include "expander/expander_net.hpp"
 #include "cuda/core/launch_shapes.hpp"
@@ -58,21 +59,13 @@ std::unique_ptr<DeviceExpanderWeights> upload_weights(const DeviceContext& ctx, 
   return d;
 }
 
-// Z (count × rows) = X (count × cols) · Wᵀ, all row-major. Column-major cuBLAS sees Zᵀ = W·Xᵀ, where
-// row-major W is column-major Wᵀ (hence OP_T) and row-major X is column-major Xᵀ.
-void gemm_xwt(cublasHandle_t blas, const float* w, uint32_t rows, uint32_t cols, const float* x, size_t count,
-              float* z) {
-  const float one = 1.0f, zero = 0.0f;
-  SM_CUBLAS_TRY(cublasSgemm(blas, CUBLAS_OP_T, CUBLAS_OP_N, int(rows), int(count), int(cols), &one, w, int(cols), x,
-                            int(cols), &zero, z, int(rows)));
-}
-
 // One chunk: t (count × m, device) -> the returned buffer of x or z, count × n unit rows.
 const float* forward_chunk(const DeviceContext& ctx, const DeviceExpanderWeights& d, const float* t, size_t count,
                            float* x, float* z) {
-  gemm_xwt(ctx.blas(), d.ws.get(), 2 * d.n, d.m, t, count, x);
+  // Row-major X (count × 2n) = T · W_sᵀ, then Z = X · W_lᵀ per layer (train_gemms.hpp: gemm_forward).
+  cublas_gemm(ctx.blas(), internal::gemm_forward(2 * d.n, d.m, count), 1.0f, d.ws.get(), t, x);
   for (const internal::TeLayer& layer : d.layers) {
-    gemm_xwt(ctx.blas(), layer.w, layer.rows, layer.cols, x, count, z);
+    cublas_gemm(ctx.blas(), internal::gemm_forward(layer.rows, layer.cols, count), 1.0f, layer.w, x, z);
     launch_expander_activate(count, layer.rows, layer.act, layer.fold, z, ctx.stream());
     std::swap(x, z);
   }

@@ -1,7 +1,7 @@
 #include "cuda/core/block_reduce.cuh"
 #include "cuda/core/cuda_check.hpp"
 #include "cuda/expander/expander_kernels.hpp"
-#include "cuda/expander/train_elements.hpp"
+#include "spheremask/detail/te_math.hpp"
 
 namespace spheremask::cuda {
 namespace {
@@ -14,10 +14,10 @@ __global__ void expander_activate_kernel(uint32_t len, internal::TeAct act, bool
   float* row = z + size_t(blockIdx.x) * len;
   const uint32_t h = fold ? len / 2 : 0;
   double norm2 = 0;  // of the values this thread wrote; each element is written by one thread
-  for (uint32_t j = threadIdx.x; j < len; j += blockDim.x) norm2 += activate_owned(j, h, act, row, row);
+  for (uint32_t j = threadIdx.x; j < len; j += blockDim.x) norm2 += detail::activate_owned(j, h, act, row, row);
   norm2 = block_sum(norm2);  // its barrier also makes every write above visible to the block
   const float norm = float(sqrt(norm2));
-  const float inv = inverse_norm(norm);
+  const float inv = detail::inverse_norm(norm);
   for (uint32_t j = threadIdx.x; j < len; j += blockDim.x) row[j] *= inv;
 }
 

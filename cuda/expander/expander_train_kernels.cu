@@ -3,9 +3,16 @@
 #include "cuda/core/block_reduce.cuh"
 #include "cuda/core/cuda_check.hpp"
 #include "cuda/expander/expander_train_kernels.hpp"
+#include "spheremask/detail/decode.hpp"
 
 namespace spheremask::cuda {
 namespace {
+
+using detail::activate_owned;
+using detail::adam_element;
+using detail::backward_element;
+using detail::gram_entry;
+using detail::inverse_norm;
 
 constexpr unsigned kRowThreads = 256;   // per-row kernels: one block per row
 constexpr unsigned kFlatThreads = 256;  // elementwise kernels: grid-stride loops
@@ -31,7 +38,7 @@ __global__ void train_activate_kernel(uint32_t len, internal::TeAct act, bool fo
 }
 
 // One block per row i of the Gram matrices.
-__global__ void gram_weights_kernel(uint32_t count, GramArgs g, const float* gin, const float* gout, float* s,
+__global__ void gram_weights_kernel(uint32_t count, detail::GramArgs g, const float* gin, const float* gout, float* s,
                                     double* partial) {
   const uint32_t i = blockIdx.x;
   double acc = 0;
@@ -57,14 +64,14 @@ __global__ void layer_backward_kernel(uint32_t len, internal::TeAct act, bool fo
   for (uint32_t j = threadIdx.x; j < len; j += blockDim.x) dz[j] = backward_element(j, h, act, dy, y, d, inv, z);
 }
 
-__global__ void adam_kernel(size_t count, AdamStep a, const float* g, float* m, float* v, float* p) {
+__global__ void adam_kernel(size_t count, detail::AdamStep a, const float* g, float* m, float* v, float* p) {
   for (size_t k = size_t(blockIdx.x) * blockDim.x + threadIdx.x; k < count; k += size_t(gridDim.x) * blockDim.x)
     adam_element(a, g[k], m[k], v[k], p[k]);
 }
 
 __global__ void nonfinite_kernel(size_t count, const float* p, int* flag) {
   for (size_t k = size_t(blockIdx.x) * blockDim.x + threadIdx.x; k < count; k += size_t(gridDim.x) * blockDim.x)
-    if (!finite_value(p[k])) *flag = 1;  // every writer writes the same value
+    if (!detail::finite_float(p[k])) *flag = 1;  // every writer writes the same value
 }
 
 }  // namespace
@@ -76,7 +83,7 @@ void launch_train_activate(size_t count, uint32_t len, internal::TeAct act, bool
   SM_CUDA_CHECK_LAUNCH("train_activate_kernel");
 }
 
-void launch_gram_weights(size_t count, const GramArgs& g, const float* gin, const float* gout, float* s,
+void launch_gram_weights(size_t count, const detail::GramArgs& g, const float* gin, const float* gout, float* s,
                          double* partial, cudaStream_t stream) {
   if (count == 0) return;
   gram_weights_kernel<<<unsigned(count), kRowThreads, 0, stream>>>(uint32_t(count), g, gin, gout, s, partial);
@@ -90,7 +97,7 @@ void launch_layer_backward(size_t count, uint32_t len, internal::TeAct act, bool
   SM_CUDA_CHECK_LAUNCH("layer_backward_kernel");
 }
 
-void launch_adam_update(size_t count, const AdamStep& a, const float* g, float* m, float* v, float* p,
+void launch_adam_update(size_t count, const detail::AdamStep& a, const float* g, float* m, float* v, float* p,
                         cudaStream_t stream) {
   if (count == 0) return;
   adam_kernel<<<flat_blocks(count), kFlatThreads, 0, stream>>>(count, a, g, m, v, p);

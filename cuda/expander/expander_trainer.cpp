@@ -3,6 +3,7 @@
 #include <cublas_v2.h>
 
 #include "cuda/core/device_context.hpp"
+#include "cuda/expander/cublas_gemm.hpp"
 #include "spheremask/error.hpp"
 
 namespace spheremask::cuda {
@@ -21,15 +22,12 @@ void CudaTrainOps::upload(float* dst, const float* src, size_t count) {
   if (count) SM_CUDA_TRY(cudaMemcpyAsync(dst, src, count * sizeof(float), cudaMemcpyHostToDevice, stream_.get()));
 }
 
-// C = alpha·op(A)·op(B), column-major per g; train_gemms.hpp states each product's row-major meaning.
-void CudaTrainOps::gemm(const ColMajorGemm& g, float alpha, const float* a, const float* b, float* c) {
-  const float beta = 0.0f;
-  SM_CUBLAS_TRY(cublasSgemm(blas_.get(), op(g.trans_a), op(g.trans_b), g.m, g.n, g.k, &alpha, a, g.lda, b, g.ldb,
-                            &beta, c, g.ldc));
+void CudaTrainOps::gemm(const internal::ColMajorGemm& g, float alpha, const float* a, const float* b, float* c) {
+  cublas_gemm(blas_.get(), g, alpha, a, b, c);
 }
 
 // Upper triangle of C = op(A)·op(A)ᵀ, column-major per g (syrk_gram: the Gram matrix X·Xᵀ).
-void CudaTrainOps::syrk(const ColMajorSyrk& g, const float* a, float* c) {
+void CudaTrainOps::syrk(const internal::ColMajorSyrk& g, const float* a, float* c) {
   const float one = 1.0f, zero = 0.0f;
   SM_CUBLAS_TRY(cublasSsyrk(blas_.get(), CUBLAS_FILL_MODE_UPPER, op(g.trans), g.n, g.k, &one, a, g.lda, &zero, c,
                             g.ldc));

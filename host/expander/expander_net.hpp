@@ -1,5 +1,5 @@
-// The template expander network of DESIGN §3 as batched GEMMs (OpenBLAS) plus fused
-// activation / fold / normalize loops, with the backward pass the trainer needs.
+// The template expander network of DESIGN §3 on the CPU: the body passes of train_step.hpp over the CPU
+// ops (OpenBLAS GEMMs plus the fused activation / fold / normalize loops of cpu_ops.hpp).
 //   x = W_s t;  x = N(fold(GELU(W0 x)));  x = N(fold(GELU(W1 x)));  x = N(ReLU(W2 x));
 //   x = N(fold(GELU(W3 x)));  y = N(W4 x)   (the final N is the expander's unit-output contract).
 #pragma once
@@ -8,11 +8,12 @@
 #include <cstdint>
 #include <vector>
 
+#include "spheremask/detail/te_math.hpp"
 #include "spheremask/expander_file.hpp"
 
 namespace spheremask::internal {
 
-enum class TeAct { Gelu, Relu, None };
+using TeAct = detail::TeAct;
 
 struct TeLayer {
   const float* w;       // rows × cols, row-major

@@ -1,5 +1,5 @@
-// The training objective of the template expander shared by the CPU and GPU trainers
-// (host/expander/expander_train.cpp, cuda/expander/expander_trainer.cpp): option checks, batch size, batches drawn from
+// The training objective of the template expander shared by the CPU and GPU trainers (the step of
+// host/expander/train_step.hpp over either backend's ops): option checks, batch size, batches drawn from
 // the seeded stream, the weights of the Gram entries, the affine-fit residual term and the optimizer's
 // constants. One definition of each, so both backends train on the same inputs with the same math.
 #pragma once

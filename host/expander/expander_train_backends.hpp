@@ -1,6 +1,7 @@
-// The two implementations behind train_expander (include/spheremask/expander_train.hpp): the CPU loop in
-// host/expander/expander_train.cpp and the GPU trainer in cuda/expander/expander_train_gpu.cpp (in builds without CUDA,
-// host/backend/no_cuda/cuda_unavailable.cpp defines it to throw Error{Unavailable}, like every CUDA entry point).
+// The two backends behind train_expander (include/spheremask/expander_train.hpp), both the step sequence of
+// train_step.hpp: over the CPU ops in host/expander/expander_train.cpp and over the CUDA ops in
+// cuda/expander/expander_train_gpu.cpp (in builds without CUDA, host/backend/no_cuda/cuda_unavailable.cpp
+// defines it to throw Error{Unavailable}, like every CUDA entry point).
 // Plus the one-step probes the cross-backend tests compare. No CUDA types here.
 #pragma once
 #include <array>

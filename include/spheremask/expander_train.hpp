@@ -69,8 +69,9 @@ SPHEREMASK_API TrainOptimizer parse_optimizer(const std::string& name);  // "sgd
 // even without a device, and training then throws Error{Unavailable}).
 SPHEREMASK_API Backend train_backend(const ExpanderWeights& w, const TrainOptions& o);
 
-// Trains w in place; progress (optional) is called after every step. Throws Error{InvalidArgument}
-// (options; weights diverged), Error{Unavailable} (Backend::Cuda without a device), Error{Backend} (CUDA).
+// Trains w in place; progress (optional) is called after every step. w is written once, after the last
+// step, so a run that throws leaves it as it was. Throws Error{InvalidArgument} (options; weights
+// diverged), Error{Unavailable} (Backend::Cuda without a device), Error{Backend} (CUDA).
 SPHEREMASK_API TrainResult train_expander(ExpanderWeights& w, const TrainOptions& o,
                                           const std::function<void(const TrainStep&)>& progress = {});
 

@@ -1,9 +1,12 @@
 // Where expander training runs: Auto's threshold, an explicit CUDA request without a device
 // (Error{Unavailable} from the library, exit code 2 and the error name from the CLI), Auto falling back
-// to the CPU, and the one-step probe the cross-backend tests use. CPU only: the GPU side is in
+// to the CPU, a failed CPU run leaving the weights as they were, and the one-step probe the
+// cross-backend tests use. CPU only: the GPU side is in
 // test_cuda_expander_train.cpp.
 #include <gtest/gtest.h>
 
+#include <array>
+#include <cmath>
 #include <string>
 
 #include "expander/expander_train_backends.hpp"
@@ -86,6 +89,24 @@ TEST(ExpanderTrainBackend, CliReportsTheBackendAndRefusesCudaWithoutDevice) {
     const auto cuda = run_cli({"expander", "train", "--in", in, "--out", out, "--steps", "2", "--backend", "cuda"});
     EXPECT_EQ(cuda.exit_code, 2) << cuda.err;
     EXPECT_NE(cuda.err.find("error (unavailable)"), std::string::npos) << cuda.err;
+  }
+}
+
+// The weights come back only after the last step (as on the GPU): a run that diverges leaves the
+// caller's weights bit for bit as they were, not updated with NaN gradients.
+TEST(ExpanderTrainBackend, ADivergedCpuRunLeavesTheWeightsAsTheyWere) {
+  auto w = init_expander(12, 24, seed_of(3));
+  w.w2[5] = std::nanf("");  // every gradient of the first step is NaN
+  const auto w0 = w;
+  TrainOptions o;
+  o.backend = Backend::Cpu;
+  o.steps = 3;
+  EXPECT_ERROR_CODE(train_expander(w, o), ErrorCode::InvalidArgument, "diverged at step 1");
+  const std::array<const std::vector<float>*, 6> before = {&w0.ws, &w0.w0, &w0.w1, &w0.w2, &w0.w3, &w0.w4},
+                                                 after = {&w.ws, &w.w0, &w.w1, &w.w2, &w.w3, &w.w4};
+  for (size_t l = 0; l < before.size(); ++l) {
+    ASSERT_EQ(after[l]->size(), before[l]->size()) << "matrix " << l;
+    EXPECT_EQ(std::memcmp(after[l]->data(), before[l]->data(), before[l]->size() * sizeof(float)), 0) << "matrix " << l;
   }
 }
 

@@ -1,4 +1,4 @@
-// The GPU trainer's cuBLAS argument sets (cuda/expander/train_gemms.hpp) checked on the CPU: each runs through
+// The trainer's GEMM argument sets (host/expander/train_gemms.hpp; cuBLAS on the GPU) checked on the CPU: each runs through
 // cblas with CblasColMajor — the same column-major semantics as cuBLAS — on row-major operands, and
 // must give the row-major product it is documented to compute. Runs without a GPU (cpu label).
 #include <cblas.h>
@@ -8,9 +8,9 @@
 #include <random>
 #include <vector>
 
-#include "cuda/expander/train_gemms.hpp"
+#include "expander/train_gemms.hpp"
 
-namespace spheremask::cuda {
+namespace spheremask::internal {
 namespace {
 
 std::vector<float> random_matrix(size_t rows, size_t cols, unsigned seed) {
@@ -101,4 +101,4 @@ TEST(ExpanderTrainGemms, GramIsXXTransposedInTheUpperTriangle) {
 }
 
 }  // namespace
-}  // namespace spheremask::cuda
+}  // namespace spheremask::internal

@@ -1,10 +1,8 @@
-// The GPU trainer's step sequence (cuda/expander/train_step.hpp) run on the CPU: a host Ops back end executes
-// every GEMM/SYRK argument set through cblas in column-major order (cuBLAS's semantics) and every kernel
-// as a serial loop over the same per-element functions the kernels call (cuda/expander/train_elements.hpp).
-// It must reproduce the CPU trainer (host/expander/expander_train.cpp): one step's loss and gradients, K steps of
-// SGD and Adam, divergence. Buffers start as NaN, so reading anything not written first shows.
+// The trainer's step sequence (host/expander/train_step.hpp) over ops that behave as the GPU's do where
+// the CPU ops differ: buffers start as NaN, so reading anything not written first shows, and the
+// activation's norm is reduced in the kernel's owner order. It must reproduce the CPU trainer: one
+// step's loss and gradients, K steps of SGD and Adam, divergence.
 // CPU label: this is what checks the GPU trainer's wiring on machines without a GPU.
-#include <cblas.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,7 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "cuda/expander/train_step.hpp"
+#include "expander/cpu_ops.hpp"
+#include "expander/train_step.hpp"
 #include "expander/expander_rng.hpp"
 #include "expander/expander_train_backends.hpp"
 #include "support/expander_train_cases.hpp"
@@ -21,7 +20,7 @@
 #include "spheremask/error.hpp"
 #include "spheremask/expander_file.hpp"
 
-namespace spheremask::cuda {
+namespace spheremask::internal {
 namespace {
 
 using testing::kTrainCases;
@@ -29,75 +28,26 @@ using testing::seed_of;
 using testing::train_options;
 using testing::TrainCase;
 
-class HostTrainOps {
+// The CPU ops with what differs on the GPU: buffers that start as NaN (as uninitialized device memory
+// may), and the activation kernel's norm summed in its owners' order (activate_owned's return values).
+class HostTrainOps : public internal::CpuTeOps {
  public:
-  template <class T>
-  struct Buffer {
-    std::vector<T> v;
-    T* get() const { return const_cast<T*>(v.data()); }
-    size_t size() const { return v.size(); }
-  };
   template <class T>
   Buffer<T> make(size_t count) {
     Buffer<T> b;
     b.v.assign(count, std::numeric_limits<T>::has_quiet_NaN ? std::numeric_limits<T>::quiet_NaN() : T(7));
     return b;
   }
-  void reserve(size_t, const std::string&) {}
-  void upload(float* dst, const float* src, size_t count) { std::copy(src, src + count, dst); }
-  template <class T>
-  void download(T* dst, const T* src, size_t count) { std::copy(src, src + count, dst); }
-  template <class T>
-  void zero(T* p, size_t count) { std::fill(p, p + count, T(0)); }
-  void synchronize() {}
-
-  void gemm(const ColMajorGemm& g, float alpha, const float* a, const float* b, float* c) {
-    cblas_sgemm(CblasColMajor, g.trans_a ? CblasTrans : CblasNoTrans, g.trans_b ? CblasTrans : CblasNoTrans, g.m,
-                g.n, g.k, alpha, a, g.lda, b, g.ldb, 0.0f, c, g.ldc);
-  }
-  void syrk(const ColMajorSyrk& g, const float* a, float* c) {
-    cblas_ssyrk(CblasColMajor, CblasUpper, g.trans ? CblasTrans : CblasNoTrans, g.n, g.k, 1.0f, a, g.lda, 0.0f, c,
-                g.ldc);
-  }
-  void axpy(size_t count, float alpha, const float* x, float* y) { cblas_saxpy(int(count), alpha, x, 1, y, 1); }
-
-  // The kernels of expander_train_kernels.cu, one row (block) at a time, one element (thread) at a time.
   void activate(size_t count, uint32_t len, internal::TeAct act, bool fold, const float* z, float* y, float* norm) {
     const uint32_t h = fold ? len / 2 : 0;
     for (size_t r = 0; r < count; ++r) {
       float* yr = y + r * len;
       double norm2 = 0;
-      for (uint32_t j = 0; j < len; ++j) norm2 += activate_owned(j, h, act, z + r * len, yr);
+      for (uint32_t j = 0; j < len; ++j) norm2 += detail::activate_owned(j, h, act, z + r * len, yr);
       norm[r] = float(std::sqrt(norm2));
-      const float inv = inverse_norm(norm[r]);
+      const float inv = detail::inverse_norm(norm[r]);
       for (uint32_t j = 0; j < len; ++j) yr[j] *= inv;
     }
-  }
-  void gram_weights(size_t count, const GramArgs& g, const float* gin, const float* gout, float* s, double* partial) {
-    for (uint32_t i = 0; i < count; ++i) {
-      double acc = 0;
-      for (uint32_t j = 0; j < count; ++j) acc += gram_entry(i, j, count, g, gin, gout, s + size_t(i) * count);
-      partial[i] = acc;
-    }
-  }
-  void layer_backward(size_t count, uint32_t len, internal::TeAct act, bool fold, const float* dy, const float* y,
-                      const float* norm, const float* z, float* dz) {
-    const uint32_t h = fold ? len / 2 : 0;
-    for (size_t r = 0; r < count; ++r) {
-      const size_t off = r * len;
-      double dot = 0;
-      for (uint32_t j = 0; j < len; ++j) dot += double(y[off + j]) * dy[off + j];
-      const float inv = inverse_norm(norm[r]);
-      for (uint32_t j = 0; j < len; ++j)
-        dz[off + j] = backward_element(j, h, act, dy + off, y + off, float(dot), inv, z + off);
-    }
-  }
-  void adam(size_t count, const AdamStep& a, const float* g, float* m, float* v, float* p) {
-    for (size_t k = 0; k < count; ++k) adam_element(a, g[k], m[k], v[k], p[k]);
-  }
-  void flag_nonfinite(size_t count, const float* p, int* flag) {
-    for (size_t k = 0; k < count; ++k)
-      if (!finite_value(p[k])) *flag = 1;
   }
 };
 
@@ -195,4 +145,4 @@ TEST(ExpanderTrainStepper, DivergenceIsTheCpuError) {
 }
 
 }  // namespace
-}  // namespace spheremask::cuda
+}  // namespace spheremask::internal

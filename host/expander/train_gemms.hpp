@@ -1,12 +1,13 @@
-// The GEMM and SYRK argument sets of the GPU trainer (expander_trainer.cpp), as plain data: cuBLAS is
-// column-major, the trainer's matrices are row-major, and a row-major M is the column-major Mᵀ. Kept
-// free of CUDA types so a CPU test (tests/expander/test_expander_train_gemms.cpp) runs the very same arguments
-// through cblas with CblasColMajor, which has cuBLAS's semantics, against naive row-major products.
+// The GEMM and SYRK argument sets of the expander's forward and trainer step (train_step.hpp), as plain
+// data: BLAS libraries are column-major (cuBLAS only so), the net's matrices are row-major, and a
+// row-major M is the column-major Mᵀ. The CPU ops run them through cblas with CblasColMajor and the CUDA
+// ops through cuBLAS, so both backends execute the same argument sets; a CPU test
+// (tests/expander/test_expander_train_gemms.cpp) checks each against naive row-major products.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 
-namespace spheremask::cuda {
+namespace spheremask::internal {
 
 // C = alpha·op(A)·op(B) (+ beta·C), all column-major: op(A) is m × k, op(B) is k × n, C is m × n.
 struct ColMajorGemm {
@@ -53,4 +54,4 @@ inline ColMajorGemm gemm_output_grad(size_t count, uint32_t n) {
 // triangle is written: G(i, j), i ≤ j, at G[i + j·count].
 inline ColMajorSyrk syrk_gram(size_t count, uint32_t k) { return {true, int(count), int(k), int(k), int(count)}; }
 
-}  // namespace spheremask::cuda
+}  // namespace spheremask::internal
