@@ -73,6 +73,7 @@ nlohmann::json eval_json(const eval::ProtocolResult& pr, const Engine& engine, c
     proto["reserve"] = protocol.reserved();
     proto["outlier_deg"] = protocol.outlier_deg > 0 ? nlohmann::json(protocol.outlier_deg) : nlohmann::json(nullptr);
     proto["dropped_samples"] = pr.dropped_samples;
+    proto["outlier_refused_records"] = pr.outlier_refused_records;
   } else {
     proto["enroll_samples"] = 1;
     proto["probe_frames"] = 1;

@@ -27,21 +27,26 @@ std::vector<uint32_t> shuffled(std::vector<uint32_t> rows, const std::string& id
   return rows;
 }
 
-// Records (the first set.records units) recombined with the library's outlier rejection, in place in t.
-size_t enroll_robust(const float* templates, uint32_t m, const UnitSet& set, const Protocol& p, std::vector<float>& t) {
-  std::vector<float> rows;
-  std::vector<uint32_t> sizes;
-  for (size_t u = 0; u < set.records; ++u) {
-    for (uint32_t r : set.units[u]) rows.insert(rows.end(), templates + size_t(r) * m, templates + size_t(r + 1) * m);
-    sizes.push_back(uint32_t(set.units[u].size()));
-  }
+// Records (the first set.records units) recombined with the library's outlier rejection, in place in t. A record whose
+// samples all disagree (rejection would drop every one: `enroll` refuses it) keeps the plain mean and is counted.
+void enroll_robust(const float* templates, uint32_t m, const UnitSet& set, const Protocol& p, std::vector<float>& t,
+                   ProtocolResult& out) {
   CombineOptions o;
   o.outlier_deg = p.outlier_deg;
-  const auto combined = combine_groups(rows.data(), m, sizes, o);
-  std::copy(combined.rows.begin(), combined.rows.end(), t.begin());
-  size_t dropped = 0;
-  for (const auto& d : combined.dropped) dropped += d.size();
-  return dropped;
+  std::vector<float> rows;
+  for (size_t u = 0; u < set.records; ++u) {
+    rows.clear();
+    for (uint32_t r : set.units[u]) rows.insert(rows.end(), templates + size_t(r) * m, templates + size_t(r + 1) * m);
+    const uint32_t size = uint32_t(set.units[u].size());
+    try {
+      const auto combined = combine_groups(rows.data(), m, {&size, 1}, o);
+      std::copy(combined.rows.begin(), combined.rows.end(), t.begin() + u * m);
+      out.dropped_samples += combined.dropped[0].size();
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::InvalidArgument) throw;
+      ++out.outlier_refused_records;
+    }
+  }
 }
 
 }  // namespace
@@ -155,7 +160,7 @@ ProtocolResult evaluate_protocol(Engine& engine, const float* templates, size_t 
   } else {
     const uint32_t m = engine.params().m;
     auto t = unit_templates(templates, rows, m, set.units);
-    if (p.outlier_deg > 0) out.dropped_samples = enroll_robust(templates, m, set, p, t);
+    if (p.outlier_deg > 0) enroll_robust(templates, m, set, p, t, out);
     out.result = evaluate(engine, t.data(), set.units.size(), set.pairs, mode, p.seed);
   }
   // The person behind every impostor pair's record and probe (only people that appear), for the intervals over people.

@@ -30,7 +30,8 @@ struct Protocol {
   size_t max_per_identity = 0;  // all-pairs: first C rows per identity; samples: at most C probes per identity (0 = all)
   uint64_t seed = 1;
   // samples protocol, K ≥ 3: enroll with the library's outlier rejection (multi_sample.hpp CombineOptions: a sample
-  // further than this from the mean of the others is dropped); 0 = the plain normalized mean.
+  // further than this from the mean of the others is dropped; a record whose samples would all be dropped keeps the
+  // plain mean and is counted in outlier_refused_records); 0 = the plain normalized mean.
   double outlier_deg = 0;
   const char* name() const { return samples ? "samples" : "all-pairs"; }
   uint32_t reserved() const { return reserve ? reserve : enroll_samples; }
@@ -67,7 +68,8 @@ struct ProtocolResult {
   double far_upper() const {
     return std::max({result.far_ci.hi, far_ci_identity.hi, far_ci_crossed.hi, far_units.ci.hi});
   }
-  size_t dropped_samples = 0;  // enrollment samples outlier rejection dropped (all records together)
+  size_t dropped_samples = 0;          // enrollment samples outlier rejection dropped (all records together)
+  size_t outlier_refused_records = 0;  // records whose samples rejection would all drop: kept as the plain mean
 };
 
 // Builds the units of the protocol and evaluates them (eval.hpp evaluate) with p.seed.
