@@ -2,7 +2,7 @@
 // measured attacks of DESIGN §3 do not break, the one with the highest TAR whose measured FAR is certified at most the
 // target on calibration data. Rule: the FAR's upper bound must be ≤ the target, not just the point estimate. The bound
 // is ProtocolResult::far_upper: the largest upper end of Wilson over pairs (with I impostor pairs nothing below about
-// 3.84 / I can be certified), the crossed identity bootstrap and the bound from the distinct pairs of people
+// 3.84 / I can be certified), the one-way and crossed identity bootstraps and the bound from the distinct pairs of people
 // (far_interval.hpp: pairs sharing a person are correlated, a few look-alike people make most false accepts, and with
 // few accepts the number of pairs of people, not of pairs, limits what can be certified). All are estimates from the
 // calibration people only: re-measure on held-out people before deploying (tests/tools/test_recommend_far.cpp and
