@@ -91,7 +91,8 @@ InvertReport invert_records(std::span<const Record> records, const InvertRunOpti
 }
 
 InvertMeasurement measure_invert(std::shared_ptr<const Expander> expander, uint32_t alpha, size_t count, uint64_t seed,
-                                 int threads) {
+                                 int threads, const std::optional<AppKey>& enroll_key,
+                                 const std::optional<AppKey>& attacker_key) {
   if (!expander) throw Error(ErrorCode::InvalidArgument, "measure_invert needs an expander");
   const uint32_t m = expander->input_dim();
   Params params;
@@ -100,9 +101,11 @@ InvertMeasurement measure_invert(std::shared_ptr<const Expander> expander, uint3
   params.alpha = alpha;
   params.allow_weak = true;  // key-less expander records are exactly what is measured
   params.expander = expander;
+  params.app_key = enroll_key;
   EngineOptions eo;
   eo.threads = threads;
   auto engine = make_engine(params, Backend::Cpu, eo);
+  if (params.app_key) secure_zero(params.app_key->data(), params.app_key->size());
   internal::SimRng rng("attack/measure-templates", seed);
   std::vector<float> templates(count * m);
   for (size_t i = 0; i < count; ++i) rng.unit_vector(templates.data() + i * m, m);
@@ -113,7 +116,9 @@ InvertMeasurement measure_invert(std::shared_ptr<const Expander> expander, uint3
   InvertRunOptions o;
   o.expander = expander;
   o.threads = threads;
+  o.app_key = attacker_key;
   const InvertReport report = invert_records(records, o);
+  if (o.app_key) secure_zero(o.app_key->data(), o.app_key->size());
   InvertMeasurement out;
   out.records = count;
   out.model_seconds = report.model_seconds;

@@ -51,9 +51,14 @@ struct InvertMeasurement {
   double median_seconds = 0, model_seconds = 0, outside_energy = 0;
 };
 
-// Enrolls `count` seeded random unit templates (no application key, deterministic insecure seed: these
-// are throw-away records) with the expander and attacks them: the number `security` prints.
+// Enrolls `count` seeded random unit templates with the expander (deterministic insecure seed: these are
+// throw-away records), bound to `enroll_key` when one is given, and attacks them holding `attacker_key` (none:
+// what a thief of the records and the public expander has; the enrolment key: the control run). Key-less
+// records attacked without a key are the number `security` prints. For records bound to a key the attacker
+// lacks, the engine cannot confirm t*, so `found` (the codeword recovered) is what counts as a break.
+using AppKey = std::array<uint8_t, 32>;
 InvertMeasurement measure_invert(std::shared_ptr<const Expander> expander, uint32_t alpha, size_t count,
-                                 uint64_t seed = 1, int threads = 0);
+                                 uint64_t seed = 1, int threads = 0, const std::optional<AppKey>& enroll_key = std::nullopt,
+                                 const std::optional<AppKey>& attacker_key = std::nullopt);
 
 }  // namespace spheremask::attack

@@ -24,8 +24,11 @@ void print_text(const eval::ProtocolResult& pr, const Engine& engine, const Engi
                 protocol.enroll_samples, protocol.probe_frames, protocol.reserved(), pr.identities, pr.probes);
   std::printf("TAR %.4f [%.4f, %.4f]  (%zu / %zu genuine pairs)\n", r.tar, r.tar_ci.lo, r.tar_ci.hi, r.genuine_accepted,
               r.genuine_pairs);
-  std::printf("FAR %.6f [%.6f, %.6f]  (%zu / %zu impostor pairs; identity bootstrap [%.6f, %.6f])\n", r.far, r.far_ci.lo,
-              r.far_ci.hi, r.impostor_accepted, r.impostor_pairs, pr.far_ci_identity.lo, pr.far_ci_identity.hi);
+  std::printf("FAR %.6f [%.6f, %.6f]  (%zu / %zu impostor pairs; identity bootstrap [%.6f, %.6f], crossed [%.6f, %.6f]; "
+              "%zu pairs of people, %zu with an accept: [%.6f, %.6f]; upper bound %.6f)\n",
+              r.far, r.far_ci.lo, r.far_ci.hi, r.impostor_accepted, r.impostor_pairs, pr.far_ci_identity.lo,
+              pr.far_ci_identity.hi, pr.far_ci_crossed.lo, pr.far_ci_crossed.hi, pr.far_units.units,
+              pr.far_units.unit_events, pr.far_units.ci.lo, pr.far_units.ci.hi, pr.far_upper());
   std::printf("unprotected cosine matcher at the same FAR: TAR %.4f\n", r.baseline_tar_at_far);
   std::printf("accepted genuine pairs: mean angle %.1f deg, max %.1f deg\n", r.accepted_angle_mean_deg,
               r.accepted_angle_max_deg);

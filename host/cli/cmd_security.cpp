@@ -66,7 +66,7 @@ void add_security_command(CLI::App& app) {
   cmd->add_option("--seed", x->est.seed, "Monte-Carlo seed (not secret)")->capture_default_str();
   x->by_far.add_to(*cmd);
   auto atk = std::make_shared<AttackOptions>();
-  cmd->add_option("--attack-records", atk->records, "fresh key-less records `attack invert` is run on per configuration (with --expander; 0 = skip)")->capture_default_str();
+  cmd->add_option("--attack-records", atk->records, "fresh records `attack invert` is run on per configuration (with --expander; 0 = skip; --target-far needs >= 1 for candidates with an expander)")->capture_default_str();
   cmd->add_flag("--assume-app-key", atk->assume_app_key, "records will be bound to a secret application key: --recommend may then propose an expander that key-less records of it fall to");
   cmd->callback([=] {
     std::shared_ptr<const Expander> e;
@@ -75,7 +75,7 @@ void add_security_command(CLI::App& app) {
       if (e->input_dim() != x->m) x->m = e->input_dim();  // the expander fixes m
     }
     if (x->by_far.requested() && !x->recommend) throw Error(ErrorCode::InvalidArgument, "--target-far goes with --recommend");
-    if (x->recommend && x->by_far.requested()) return x->by_far.run(x->bits, x->est, *json);
+    if (x->recommend && x->by_far.requested()) return x->by_far.run(x->bits, x->est, *json, atk->records);
     const auto with_attacks = [&](const security::Estimate& est) {
       auto j = describe_estimate(est);
       j["attacks"] = attacks_section(est, e, *atk);

@@ -17,6 +17,10 @@ void ProtocolFlags::add_to(CLI::App& cmd, const std::string& seed_flag) {
   reserve = cmd.add_option("--reserve", p.reserve,
                            "images per identity kept for enrollment (default K): the same value for several K gives "
                            "them the same identities and probes");
+  outlier = cmd.add_option("--outlier-deg", p.outlier_deg,
+                           "samples protocol, K >= 3: enroll with outlier rejection (a sample further than this angle "
+                           "from the mean of the others is dropped, as enroll --outlier-deg does)")
+                ->check(CLI::Range(0.0, 180.0));
   impostors = cmd.add_option("--impostors", p.impostors, "impostor pairs drawn (seeded, with replacement)")->capture_default_str();
   cmd.add_option(seed_flag, p.seed, "seed of the draws, the impostor sample, enrollment and fast-mode draws")
       ->capture_default_str();
@@ -28,7 +32,7 @@ void ProtocolFlags::add_to(CLI::App& cmd, const std::string& seed_flag) {
 
 eval::Protocol ProtocolFlags::resolve() const {
   eval::Protocol p = protocol;
-  p.samples = enroll->count() + frames->count() + reserve->count() > 0;
+  p.samples = enroll->count() + frames->count() + reserve->count() + outlier->count() > 0;
   return p;
 }
 
@@ -67,6 +71,9 @@ nlohmann::json eval_json(const eval::ProtocolResult& pr, const Engine& engine, c
     proto["enroll_samples"] = protocol.enroll_samples;
     proto["probe_frames"] = protocol.probe_frames;
     proto["reserve"] = protocol.reserved();
+    proto["outlier_deg"] = protocol.outlier_deg > 0 ? nlohmann::json(protocol.outlier_deg) : nlohmann::json(nullptr);
+    proto["dropped_samples"] = pr.dropped_samples;
+    proto["outlier_refused_records"] = pr.outlier_refused_records;
   } else {
     proto["enroll_samples"] = 1;
     proto["probe_frames"] = 1;
@@ -77,13 +84,33 @@ nlohmann::json eval_json(const eval::ProtocolResult& pr, const Engine& engine, c
                            {"expander_id", p.expander ? nlohmann::json(to_hex(p.expander->id().data(), 32)) : nlohmann::json(nullptr)},
                            {"app_key", p.app_key.has_value()}, {"impostors", protocol.impostors},
                            {"seed", protocol.seed}, {"max_per_identity", protocol.max_per_identity}};
-  return {{"tar", r.tar}, {"far", r.far}, {"tar_ci", {r.tar_ci.lo, r.tar_ci.hi}}, {"far_ci", {r.far_ci.lo, r.far_ci.hi}},
-          {"far_ci_identity", {pr.far_ci_identity.lo, pr.far_ci_identity.hi}}, {"genuine_pairs", r.genuine_pairs}, {"impostor_pairs", r.impostor_pairs},
+  nlohmann::json out = {{"tar", r.tar}, {"far", r.far}, {"tar_ci", {r.tar_ci.lo, r.tar_ci.hi}}, {"far_ci", {r.far_ci.lo, r.far_ci.hi}},
+          {"genuine_pairs", r.genuine_pairs}, {"impostor_pairs", r.impostor_pairs},
           {"genuine_accepted", r.genuine_accepted}, {"impostor_accepted", r.impostor_accepted}, {"tampered", r.tampered},
           {"baseline_tar_at_far", r.baseline_tar_at_far},
           {"baseline_curve", {{"far", curve_far}, {"tar", curve_tar}}},
           {"accepted_angle_mean_deg", r.accepted_angle_mean_deg}, {"accepted_angle_max_deg", r.accepted_angle_max_deg},
           {"protocol", proto}, {"config", config}};
+  out.update(far_bounds_json(pr));
+  const auto& a = r.angles;
+  nlohmann::json bins = nlohmann::json::array();
+  for (const auto& b : a.bins)
+    if (b.pairs) bins.push_back({{"lo_deg", b.lo_deg}, {"pairs", b.pairs}, {"accepted", b.accepted}});
+  out["genuine_angles"] = {{"baseline_threshold_deg", a.threshold_deg}, {"p10_deg", a.genuine_p10_deg},
+                           {"median_deg", a.genuine_median_deg}, {"p90_deg", a.genuine_p90_deg},
+                           {"rejected_under_threshold", a.rejected_below}, {"accepted_over_threshold", a.accepted_above},
+                           {"bin_width_deg", a.bin_width_deg}, {"bins", bins}};
+  return out;
+}
+
+nlohmann::json far_bounds_json(const eval::ProtocolResult& r) {
+  const auto& u = r.far_units;
+  return {{"far_ci_identity", {r.far_ci_identity.lo, r.far_ci_identity.hi}},
+          {"far_ci_crossed", {r.far_ci_crossed.lo, r.far_ci_crossed.hi}},
+          {"far_ci_units", {u.ci.lo, u.ci.hi}},
+          {"far_units", {{"units", u.units}, {"accepted_units", u.unit_events}, {"effective_n", u.effective_n}}},
+          {"far_upper", r.far_upper()},
+          {"far_ci_level", "95% two-sided; far_upper = the largest upper end (one-sided 97.5%)"}};
 }
 
 LabelledTemplates read_labelled(const std::string& npy, const std::string& labels_path) {

@@ -14,13 +14,13 @@
 
 namespace spheremask::cli {
 
-// --enroll-samples, --probe-frames, --reserve, --impostors, --seed, --max-per-identity.
+// --enroll-samples, --probe-frames, --reserve, --outlier-deg, --impostors, --seed, --max-per-identity.
 struct ProtocolFlags {
   eval::Protocol protocol;
-  CLI::Option *enroll = nullptr, *frames = nullptr, *reserve = nullptr, *impostors = nullptr;
+  CLI::Option *enroll = nullptr, *frames = nullptr, *reserve = nullptr, *outlier = nullptr, *impostors = nullptr;
   // seed_flag: the name of the draws' seed option (a command may already own --seed).
   void add_to(CLI::App& cmd, const std::string& seed_flag = "--seed");
-  // The protocol as given: the samples protocol when any of the three options was given.
+  // The protocol as given: the samples protocol when any of its four options was given.
   eval::Protocol resolve() const;
 };
 
@@ -33,6 +33,11 @@ EngineFlags flags_for(const EngineFlags& base, const eval::SweepConfig& c);
 // and the configuration.
 nlohmann::json eval_json(const eval::ProtocolResult& r, const Engine& engine, const EngineFlags& flags,
                          const eval::Protocol& protocol, const std::string& mode);
+
+// The FAR's intervals over people (eval/far_interval.hpp) and the upper bound a claim quotes: far_ci_identity
+// (one-way identity bootstrap), far_ci_crossed (crossed), far_ci_units and far_units (distinct pairs of people, the
+// accepted ones, the effective count), far_upper, far_ci_level.
+nlohmann::json far_bounds_json(const eval::ProtocolResult& r);
 
 struct LabelledTemplates {
   NpyMatrix x;

@@ -11,13 +11,27 @@ namespace spheremask::cli {
 namespace {
 
 constexpr char kRule[] =
-    "highest TAR among candidates whose FAR upper bound on the calibration set is <= the target; the bound is the larger "
-    "of the upper 95% Wilson bound (pairs independent) and the upper 95% identity-bootstrap bound (pairs sharing a "
-    "person correlated)";
+    "highest TAR among candidates whose FAR upper bound on the calibration set is <= the target and that the measured "
+    "attacks do not break; the bound is the largest upper end of four 95% intervals: Wilson (pairs independent), a "
+    "bootstrap over people, a crossed bootstrap over record-side and probe-side people, and Wilson on the effective "
+    "number of distinct pairs of people (never more than their count)";
 
 // Enough impostor pairs that a clean candidate can be certified: with 0 of I accepted the upper bound is about 3.84/I.
 size_t auto_impostors(double target_far) {
   return size_t(std::clamp(std::ceil(40.0 / target_far), 10000.0, 5000000.0));
+}
+
+nlohmann::json measurement_json(const attack::InvertMeasurement& m) {
+  return {{"records", m.records}, {"codewords_found", m.found}, {"inverted", m.inverted}, {"median_seconds", m.median_seconds}};
+}
+
+// The attack invert numbers of a candidate with an expander, as the attacks section of `security` reports them.
+nlohmann::json attack_json(const eval::AttackCheck& a) {
+  nlohmann::json j = {{"invert", {{"without_key", measurement_json(a.without_key)}}},
+                      {"application_key", a.keyed ? "bound (attacked without the key; control run with it)" : "none"},
+                      {"broken", a.broken()}};
+  if (a.keyed) j["invert"]["with_key_control"] = measurement_json(a.with_key);
+  return j;
 }
 
 }  // namespace
@@ -39,7 +53,7 @@ void RecommendFarFlags::add_to(CLI::App& cmd) {
   protocol.impostors->description("impostor pairs (default: 40 / target FAR, at least 10,000)");
 }
 
-void RecommendFarFlags::run(double bits, const security::EstimateOptions& est, bool json) const {
+void RecommendFarFlags::run(double bits, const security::EstimateOptions& est, bool json, size_t attack_records) const {
   if (templates.empty() || labels.empty())
     throw Error(ErrorCode::InvalidArgument, "--target-far needs --templates and --labels (calibration set)");
   if (!(target_far > 0 && target_far < 1))
@@ -61,20 +75,20 @@ void RecommendFarFlags::run(double bits, const security::EstimateOptions& est, b
   const auto eval_mode = eval::parse_mode(mode);
   const auto rec = eval::recommend_by_far(
       data.x.data(), data.x.rows(), data.labels, target_far, bits, configs,
-      [&](const eval::SweepConfig& c) { return flags_for(engine_flags, c).make(m); }, eval_mode, est);
+      [&](const eval::SweepConfig& c) { return flags_for(engine_flags, c).make(m); }, eval_mode, est, attack_records);
 
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& c : rec.candidates) {
     nlohmann::json j = {{"config", c.config.text}, {"code_bits", c.code_bits}, {"effective_bits", c.effective_bits},
                         {"certified", c.certified}, {"excluded", c.excluded.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.excluded)}};
+    if (c.attack.measured) j["attacks"] = attack_json(c.attack);
     if (c.measured.result.impostor_pairs) {
       const auto& r = c.measured.result;
       j["tar"] = r.tar;
       j["tar_ci"] = {r.tar_ci.lo, r.tar_ci.hi};
       j["far"] = r.far;
       j["far_ci"] = {r.far_ci.lo, r.far_ci.hi};
-      j["far_ci_identity"] = {c.measured.far_ci_identity.lo, c.measured.far_ci_identity.hi};
-      j["far_upper"] = c.measured.far_upper();
+      j.update(far_bounds_json(c.measured));
       j["impostor_pairs"] = r.impostor_pairs;
       j["genuine_pairs"] = r.genuine_pairs;
       j["baseline_tar_at_far"] = r.baseline_tar_at_far;
@@ -99,10 +113,22 @@ void RecommendFarFlags::run(double bits, const security::EstimateOptions& est, b
   std::printf("  TAR %.4f [%.4f, %.4f], FAR %.6f [%.6f, %.6f] (%zu / %zu impostor pairs), %.1f effective bits\n", r.tar,
               r.tar_ci.lo, r.tar_ci.hi, r.far, r.far_ci.lo, r.far_ci.hi, r.impostor_accepted, r.impostor_pairs,
               best.effective_bits);
-  std::printf("  how sure: FAR upper bounds %.6f (95%% Wilson) and %.6f (95%% identity bootstrap) are <= %g on %zu "
+  std::printf("  how sure: FAR upper bounds %.6f (95%% Wilson, pairs), %.6f and %.6f (95%% identity bootstrap, one-way "
+              "and crossed) and %.6f (95%% over %zu distinct pairs of people, effective count %.0f) are <= %g on %zu "
               "calibration identities; re-measure on held-out identities before deploying\n",
-              r.far_ci.hi, best.measured.far_ci_identity.hi, target_far, best.measured.identities);
+              r.far_ci.hi, best.measured.far_ci_identity.hi, best.measured.far_ci_crossed.hi, best.measured.far_units.ci.hi,
+              best.measured.far_units.units, best.measured.far_units.effective_n, target_far, best.measured.identities);
   std::printf("  unprotected cosine matcher at the same FAR: TAR %.4f\n", r.baseline_tar_at_far);
+  if (best.attack.measured) {
+    const auto &w = best.attack.without_key, &k = best.attack.with_key;
+    std::printf("  attack invert without the application key: %zu of %zu fresh records inverted, %zu codewords found\n",
+                w.inverted, w.records, w.found);
+    if (best.attack.keyed)
+      std::printf("  control, attacker holding the application key: %zu of %zu inverted (the key is what stops it)\n",
+                  k.inverted, k.records);
+  } else {
+    std::printf("  attack invert: not run (plain IronMask, n = m: the structural attack has no subspace to search)\n");
+  }
   for (const auto& c : rec.candidates)
     if (!c.excluded.empty()) std::printf("  not chosen: %s (%s)\n", c.config.text.c_str(), c.excluded.c_str());
 }

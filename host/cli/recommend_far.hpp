@@ -19,8 +19,9 @@ struct RecommendFarFlags {
   CLI::Option* target = nullptr;
   void add_to(CLI::App& cmd);
   bool requested() const { return target && target->count() > 0; }
-  // Measures the candidates, prints the choice (JSON or text); Error{InvalidArgument} when none is certified.
-  void run(double bits, const security::EstimateOptions& est, bool json) const;
+  // Attacks and measures the candidates (`attack invert` on `attack_records` fresh records of each one with an
+  // expander), prints the choice (JSON or text); Error{InvalidArgument} when none is certified.
+  void run(double bits, const security::EstimateOptions& est, bool json, size_t attack_records) const;
 };
 
 }  // namespace spheremask::cli

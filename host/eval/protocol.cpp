@@ -6,6 +6,7 @@
 
 #include "expander/expander_rng.hpp"
 #include "spheremask/error.hpp"
+#include "spheremask/multi_sample.hpp"
 
 namespace spheremask::eval {
 namespace {
@@ -24,6 +25,28 @@ std::vector<uint32_t> shuffled(std::vector<uint32_t> rows, const std::string& id
   internal::SimRng rng("eval/draw/" + identity, seed);
   for (size_t i = rows.size(); i > 1; --i) std::swap(rows[i - 1], rows[rng.below(uint32_t(i))]);
   return rows;
+}
+
+// Records (the first set.records units) recombined with the library's outlier rejection, in place in t. A record whose
+// samples all disagree (rejection would drop every one: `enroll` refuses it) keeps the plain mean and is counted.
+void enroll_robust(const float* templates, uint32_t m, const UnitSet& set, const Protocol& p, std::vector<float>& t,
+                   ProtocolResult& out) {
+  CombineOptions o;
+  o.outlier_deg = p.outlier_deg;
+  std::vector<float> rows;
+  for (size_t u = 0; u < set.records; ++u) {
+    rows.clear();
+    for (uint32_t r : set.units[u]) rows.insert(rows.end(), templates + size_t(r) * m, templates + size_t(r + 1) * m);
+    const uint32_t size = uint32_t(set.units[u].size());
+    try {
+      const auto combined = combine_groups(rows.data(), m, {&size, 1}, o);
+      std::copy(combined.rows.begin(), combined.rows.end(), t.begin() + u * m);
+      out.dropped_samples += combined.dropped[0].size();
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::InvalidArgument) throw;
+      ++out.outlier_refused_records;
+    }
+  }
 }
 
 }  // namespace
@@ -122,25 +145,6 @@ std::vector<float> unit_templates(const float* templates, size_t rows, uint32_t 
   return out;
 }
 
-Interval identity_bootstrap_far(const std::vector<std::pair<uint32_t, uint32_t>>& pair_people, size_t people,
-                                const std::vector<uint32_t>& accepted, size_t replicates, uint64_t seed) {
-  if (pair_people.empty() || people == 0 || replicates == 0) return {0, 1};
-  internal::SimRng rng("eval/identity-bootstrap", seed);
-  std::vector<double> far(replicates);
-  std::vector<uint32_t> weight(people);
-  for (size_t b = 0; b < replicates; ++b) {
-    std::fill(weight.begin(), weight.end(), 0u);
-    for (size_t d = 0; d < people; ++d) ++weight[rng.below(uint32_t(people))];
-    double all = 0, passed = 0;
-    for (const auto& [rec, probe] : pair_people) all += double(weight[rec]) * weight[probe];
-    for (uint32_t k : accepted) passed += double(weight[pair_people[k].first]) * weight[pair_people[k].second];
-    far[b] = all > 0 ? passed / all : 0;
-  }
-  std::sort(far.begin(), far.end());
-  const size_t lo = size_t(std::floor(0.025 * double(replicates))), hi = size_t(std::ceil(0.975 * double(replicates))) - 1;
-  return {far[lo], far[std::min(hi, replicates - 1)]};
-}
-
 ProtocolResult evaluate_protocol(Engine& engine, const float* templates, size_t rows, const std::vector<std::string>& labels,
                                  const Protocol& p, Mode mode) {
   if (labels.size() != rows)
@@ -155,12 +159,13 @@ ProtocolResult evaluate_protocol(Engine& engine, const float* templates, size_t 
     out.result = evaluate(engine, templates, rows, set.pairs, mode, p.seed);
   } else {
     const uint32_t m = engine.params().m;
-    const auto t = unit_templates(templates, rows, m, set.units);
+    auto t = unit_templates(templates, rows, m, set.units);
+    if (p.outlier_deg > 0) enroll_robust(templates, m, set, p, t, out);
     out.result = evaluate(engine, t.data(), set.units.size(), set.pairs, mode, p.seed);
   }
-  // The person behind every impostor pair's record and probe (only people that appear), for the identity-level interval.
+  // The person behind every impostor pair's record and probe (only people that appear), for the intervals over people.
   std::map<std::string, uint32_t> person;
-  std::vector<std::pair<uint32_t, uint32_t>> pair_people;
+  PairPeople pair_people;
   pair_people.reserve(set.pairs.impostor.size());
   const auto index_of = [&](uint32_t unit) {
     return person.emplace(labels[set.units[unit][0]], uint32_t(person.size())).first->second;
@@ -169,7 +174,10 @@ ProtocolResult evaluate_protocol(Engine& engine, const float* templates, size_t 
     const uint32_t pa = index_of(a);
     pair_people.push_back({pa, index_of(b)});
   }
-  out.far_ci_identity = identity_bootstrap_far(pair_people, person.size(), out.result.accepted_impostors, 1000, p.seed);
+  const auto& accepted = out.result.accepted_impostors;
+  out.far_ci_identity = bootstrap_far(pair_people, person.size(), accepted, 1000, p.seed, Resample::People);
+  out.far_ci_crossed = bootstrap_far(pair_people, person.size(), accepted, 1000, p.seed, Resample::Crossed);
+  out.far_units = unit_far(pair_people, accepted);
   return out;
 }
 

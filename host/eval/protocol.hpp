@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "eval/far_interval.hpp"
 #include "tools/eval.hpp"
 
 namespace spheremask::eval {
@@ -28,6 +29,10 @@ struct Protocol {
   size_t impostors = 10000;
   size_t max_per_identity = 0;  // all-pairs: first C rows per identity; samples: at most C probes per identity (0 = all)
   uint64_t seed = 1;
+  // samples protocol, K ≥ 3: enroll with the library's outlier rejection (multi_sample.hpp CombineOptions: a sample
+  // further than this from the mean of the others is dropped; a record whose samples would all be dropped keeps the
+  // plain mean and is counted in outlier_refused_records); 0 = the plain normalized mean.
+  double outlier_deg = 0;
   const char* name() const { return samples ? "samples" : "all-pairs"; }
   uint32_t reserved() const { return reserve ? reserve : enroll_samples; }
 };
@@ -51,19 +56,20 @@ void normalized_mean(const float* templates, uint32_t m, const uint32_t* rows, s
 std::vector<float> unit_templates(const float* templates, size_t rows, uint32_t m,
                                   const std::vector<std::vector<uint32_t>>& units);
 
-// 95% interval of the FAR from a bootstrap over identities: `replicates` seeded resamples of the people with
-// replacement, each impostor pair weighted by the product of its two people's multiplicities, percentiles 2.5 and 97.5.
-// Pairs that share a person are correlated (a few look-alike people make most false accepts), which the Wilson interval,
-// treating pairs as independent, ignores. pair_people[k] = (person of pair k's record, person of its probe).
-Interval identity_bootstrap_far(const std::vector<std::pair<uint32_t, uint32_t>>& pair_people, size_t people,
-                                const std::vector<uint32_t>& accepted, size_t replicates, uint64_t seed);
-
 struct ProtocolResult {
   Result result;
   size_t identities = 0, records = 0, probes = 0;
-  Interval far_ci_identity;  // identity_bootstrap_far of the impostor pairs (1,000 replicates)
-  // The larger of the two upper bounds: what a FAR claim should quote.
-  double far_upper() const { return std::max(result.far_ci.hi, far_ci_identity.hi); }
+  // far_interval.hpp, next to result.far_ci (Wilson, pairs as independent trials): the identity bootstraps (1,000
+  // replicates each; one-way: people resampled once for both sides; crossed: record side and probe side resampled
+  // independently) and the bound from the number of distinct pairs of people.
+  Interval far_ci_identity, far_ci_crossed;
+  UnitInterval far_units;
+  // The largest of the four upper ends: what a FAR claim should quote.
+  double far_upper() const {
+    return std::max({result.far_ci.hi, far_ci_identity.hi, far_ci_crossed.hi, far_units.ci.hi});
+  }
+  size_t dropped_samples = 0;          // enrollment samples outlier rejection dropped (all records together)
+  size_t outlier_refused_records = 0;  // records whose samples rejection would all drop: kept as the plain mean
 };
 
 // Builds the units of the protocol and evaluates them (eval.hpp evaluate) with p.seed.

@@ -1,17 +1,43 @@
 #include "eval/recommend_far.hpp"
 
 #include <algorithm>
+#include <sstream>
 
 #include "spheremask/error.hpp"
 #include "spheremask/params.hpp"
 
 namespace spheremask::eval {
 
+namespace {
+
+std::string degrees(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
+}  // namespace
+
 std::string attack_exclusion(const SweepConfig& c) {
   if (!c.expander.empty() && c.app_key_file.empty())
     return "expander without an application key: structural inversion recovers the codeword and the template "
            "(DESIGN §3 Attacks)";
   return {};
+}
+
+AttackCheck check_attacks(const Engine& engine, size_t records, int threads) {
+  AttackCheck out;
+  const Params& p = engine.params();
+  if (!p.expander) return out;
+  if (records == 0)
+    throw Error(ErrorCode::InvalidArgument,
+                "a candidate with an expander is only recommended after `attack invert` ran on it: attack records must be "
+                "at least 1");
+  out.measured = true;
+  out.keyed = p.app_key.has_value();
+  out.without_key = attack::measure_invert(p.expander, p.alpha, records, 1, threads, p.app_key, std::nullopt);
+  if (out.keyed) out.with_key = attack::measure_invert(p.expander, p.alpha, records, 1, threads, p.app_key, p.app_key);
+  return out;
 }
 
 bool certifies_far(const ProtocolResult& r, double target_far) {
@@ -44,7 +70,8 @@ std::vector<SweepConfig> default_candidates(uint32_t m, double bits, const Sweep
     c.text = "n=" + std::to_string(m) + " alpha=" + std::to_string(a);
     if (c.protocol.samples)
       c.text += " enroll-samples=" + std::to_string(c.protocol.enroll_samples) +
-                " probe-frames=" + std::to_string(c.protocol.probe_frames);
+                " probe-frames=" + std::to_string(c.protocol.probe_frames) +
+                (c.protocol.outlier_deg > 0 ? " outlier-deg=" + degrees(c.protocol.outlier_deg) : "");
     out.push_back(std::move(c));
   }
   return out;
@@ -52,7 +79,8 @@ std::vector<SweepConfig> default_candidates(uint32_t m, double bits, const Sweep
 
 FarRecommendation recommend_by_far(const float* templates, size_t rows, const std::vector<std::string>& labels,
                                    double target_far, double bits, const std::vector<SweepConfig>& candidates,
-                                   const EngineFactory& make, Mode mode, const security::EstimateOptions& est) {
+                                   const EngineFactory& make, Mode mode, const security::EstimateOptions& est,
+                                   size_t attack_records) {
   if (!(target_far > 0 && target_far < 1))
     throw Error(ErrorCode::InvalidArgument, "target FAR must be in (0, 1), got " + std::to_string(target_far));
   FarRecommendation out;
@@ -60,19 +88,27 @@ FarRecommendation recommend_by_far(const float* templates, size_t rows, const st
     Candidate c;
     c.config = config;
     c.excluded = attack_exclusion(config);
-    if (c.excluded.empty()) {
-      auto engine = make(config);
-      const Params& p = engine->params();
-      c.code_bits = code_bits(p.n, p.alpha);
-      c.effective_bits = c.code_bits < bits ? c.code_bits
-                                            : security::estimate(p.m, p.n, p.alpha, p.expander.get(), est).effective_bits;
-      if (c.effective_bits < bits) {
-        c.excluded = "effective bits below the requirement";
-      } else {
-        c.measured = evaluate_protocol(*engine, templates, rows, labels, config.protocol, mode);
-        c.certified = certifies_far(c.measured, target_far);
-        if (!c.certified) c.excluded = "FAR not certified at the target (upper 95% bound above it)";
-      }
+    if (!c.excluded.empty()) {
+      out.candidates.push_back(std::move(c));
+      continue;
+    }
+    auto engine = make(config);
+    const Params& p = engine->params();
+    c.code_bits = code_bits(p.n, p.alpha);
+    c.effective_bits = c.code_bits < bits ? c.code_bits
+                                          : security::estimate(p.m, p.n, p.alpha, p.expander.get(), est).effective_bits;
+    if (c.effective_bits < bits) {
+      c.excluded = "effective bits below the requirement";
+    } else if (c.attack = check_attacks(*engine, attack_records); c.attack.broken()) {
+      const auto& a = c.attack.without_key;
+      c.excluded = "broken by attack invert: " + std::to_string(std::max(a.found, a.inverted)) + " of " +
+                   std::to_string(a.records) +
+                   (c.attack.keyed ? " fresh records gave up their codeword to an attacker without the application key"
+                                   : " fresh key-less records inverted (bind records to a secret application key)");
+    } else {
+      c.measured = evaluate_protocol(*engine, templates, rows, labels, config.protocol, mode);
+      c.certified = certifies_far(c.measured, target_far);
+      if (!c.certified) c.excluded = "FAR not certified at the target (upper 95% bound above it)";
     }
     out.candidates.push_back(std::move(c));
   }

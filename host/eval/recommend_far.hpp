@@ -1,10 +1,12 @@
-// Operating point by measured FAR: among candidate configurations with at least `bits` effective bits that no attack
-// of DESIGN §3 breaks, the one with the highest TAR whose measured FAR is certified at most the target on calibration
-// data. Rule: the FAR's upper bound must be ≤ the target, not just the point estimate. The bound is the larger of the
-// 95% Wilson interval's upper end (pairs as independent trials: with I impostor pairs nothing below about 3.84 / I can
-// be certified) and the identity-bootstrap interval's (protocol.hpp: pairs sharing a person are correlated, and a few
-// look-alike people make most false accepts). Both are estimates from the calibration people only: re-measure on
-// held-out people before deploying (tests/test_recommend_far.cpp does).
+// Operating point by measured FAR: among candidate configurations with at least `bits` effective bits that the
+// measured attacks of DESIGN §3 do not break, the one with the highest TAR whose measured FAR is certified at most the
+// target on calibration data. Rule: the FAR's upper bound must be ≤ the target, not just the point estimate. The bound
+// is ProtocolResult::far_upper: the largest upper end of Wilson over pairs (with I impostor pairs nothing below about
+// 3.84 / I can be certified), the one-way and crossed identity bootstraps and the bound from the distinct pairs of people
+// (far_interval.hpp: pairs sharing a person are correlated, a few look-alike people make most false accepts, and with
+// few accepts the number of pairs of people, not of pairs, limits what can be certified). All are estimates from the
+// calibration people only: re-measure on held-out people before deploying (tests/tools/test_recommend_far.cpp and
+// bench/far_coverage.py do).
 #pragma once
 #include <functional>
 #include <memory>
@@ -12,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "attack/invert_run.hpp"
 #include "eval/protocol.hpp"
 #include "eval/sweep_config.hpp"
 #include "tools/security_estimate.hpp"
@@ -19,10 +22,23 @@
 
 namespace spheremask::eval {
 
+// `attack invert` (attack/invert_run.hpp) run on fresh records of a candidate with an expander: records made exactly as
+// the candidate would make them (bound to its application key when it has one), attacked by someone who holds the
+// record and the public expander but not the key. For a keyed candidate the same records are also attacked holding
+// the key: the control that shows the attack bites on this expander at all.
+struct AttackCheck {
+  bool measured = false;
+  bool keyed = false;
+  attack::InvertMeasurement without_key, with_key;  // with_key: measured only when keyed
+  // The attack without the key recovered a codeword or a template the engine accepts.
+  bool broken() const { return measured && (without_key.found > 0 || without_key.inverted > 0); }
+};
+
 struct Candidate {
   SweepConfig config;
   double code_bits = 0, effective_bits = 0;
   std::string excluded;  // why it was not eligible; empty = eligible and measured
+  AttackCheck attack;
   ProtocolResult measured;
   bool certified = false;  // certifies_far(measured, target)
 };
@@ -32,13 +48,17 @@ struct FarRecommendation {
   std::optional<size_t> chosen;  // index into candidates
 };
 
-// Why an attack of DESIGN §3 breaks records of this configuration, or empty when none does. Today: an expander without
-// an application key (structural inversion recovers c and then t). A check that runs `attack invert` on the
-// configuration belongs here.
-std::string attack_exclusion(const SweepConfig& c);
-
 // The certification rule above.
 bool certifies_far(const ProtocolResult& r, double target_far);
+
+// Why a configuration is refused before anything is measured, or empty: an expander without an application key
+// (structural inversion recovers c and then t; `security` measures it).
+std::string attack_exclusion(const SweepConfig& c);
+
+// Runs the attack check on `records` fresh records of an engine's configuration (nothing to measure without an
+// expander: plain IronMask's code space is its template space). Throws Error{InvalidArgument} for records = 0 when
+// the engine has an expander: no candidate with an expander is recommended unattacked.
+AttackCheck check_attacks(const Engine& engine, size_t records, int threads = 0);
 
 using EngineFactory = std::function<std::unique_ptr<Engine>(const SweepConfig&)>;
 
@@ -47,8 +67,11 @@ using EngineFactory = std::function<std::unique_ptr<Engine>(const SweepConfig&)>
 std::vector<SweepConfig> default_candidates(uint32_t m, double bits, const SweepConfig& base, uint32_t extra,
                                             const security::EstimateOptions& est);
 
+// Per candidate: effective bits, then (with an expander) check_attacks with `attack_records` records, and only then the
+// accuracy measurement; a candidate the attack breaks is refused with the measured numbers.
 FarRecommendation recommend_by_far(const float* templates, size_t rows, const std::vector<std::string>& labels,
                                    double target_far, double bits, const std::vector<SweepConfig>& candidates,
-                                   const EngineFactory& make, Mode mode, const security::EstimateOptions& est);
+                                   const EngineFactory& make, Mode mode, const security::EstimateOptions& est,
+                                   size_t attack_records = 8);
 
 }  // namespace spheremask::eval

@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 #include "spheremask/error.hpp"
 
@@ -34,6 +35,19 @@ uint64_t number(const std::string& config, const std::string& key, const std::st
   return v;
 }
 
+double angle(const std::string& config, const std::string& key, const std::string& value) {
+  size_t used = 0;
+  double v = -1;
+  try {
+    v = std::stod(value, &used);
+  } catch (const std::exception&) {
+  }
+  if (used != value.size() || !(v > 0 && v <= 180))
+    throw Error(ErrorCode::InvalidArgument,
+                "sweep configuration '" + config + "': " + key + "=" + value + " is not an angle in (0, 180] degrees");
+  return v;
+}
+
 }  // namespace
 
 std::vector<SweepConfig> parse_sweep(const std::string& text, const SweepConfig& base) {
@@ -56,6 +70,7 @@ std::vector<SweepConfig> parse_sweep(const std::string& text, const SweepConfig&
       else if (key == "enroll-samples") { c.protocol.enroll_samples = uint32_t(number(c.text, key, value, 1u << 20)); c.protocol.samples = true; }
       else if (key == "probe-frames") { c.protocol.probe_frames = uint32_t(number(c.text, key, value, 1u << 20)); c.protocol.samples = true; }
       else if (key == "reserve") { c.protocol.reserve = uint32_t(number(c.text, key, value, 1u << 20)); c.protocol.samples = true; }
+      else if (key == "outlier-deg") { c.protocol.outlier_deg = angle(c.text, key, value); c.protocol.samples = true; }
       else if (key == "expander") c.expander = value;
       else if (key == "app-key-file") c.app_key_file = value;
       else

@@ -1,7 +1,8 @@
 // Configurations for `eval --sweep` and `security --recommend --target-far`.
 // Text form: configurations separated by ';' or newlines; inside one, key=value items separated by ',' or spaces;
-// '#' starts a comment. Keys: n, alpha, enroll-samples, probe-frames, reserve, expander, app-key-file. A key left out
-// keeps the command line's value. Giving enroll-samples or probe-frames selects the samples protocol (protocol.hpp).
+// '#' starts a comment. Keys: n, alpha, enroll-samples, probe-frames, reserve, outlier-deg, expander, app-key-file. A key left out
+// keeps the command line's value. Giving enroll-samples, probe-frames, reserve or outlier-deg selects the samples
+// protocol (protocol.hpp).
 //   "alpha=12 enroll-samples=3; alpha=16 enroll-samples=5 reserve=5"
 #pragma once
 #include <cstdint>

@@ -94,9 +94,11 @@ std::vector<std::string> read_labels(const std::string& path) {
   return labels;
 }
 
-Interval wilson(size_t k, size_t n) {
-  if (n == 0) return {0, 1};
-  const double z = 1.959963984540054, p = double(k) / double(n), nn = double(n);
+Interval wilson(size_t k, size_t n) { return wilson_effective(double(k), double(n)); }
+
+Interval wilson_effective(double k, double n) {
+  if (!(n > 0)) return {0, 1};
+  const double z = 1.959963984540054, p = std::clamp(k / n, 0.0, 1.0), nn = n;
   const double denom = 1 + z * z / nn;
   const double center = (p + z * z / (2 * nn)) / denom;
   const double half = z / denom * std::sqrt(p * (1 - p) / nn + z * z / (4 * nn * nn));
@@ -203,6 +205,39 @@ std::vector<uint8_t> accept_fast(Engine& engine, const float* templates, size_t 
   return out;
 }
 
+namespace {
+
+// The threshold is tar_at_far's: the (⌊far·I⌋+1)-th largest impostor cosine; genuine pairs above it in cosine pass.
+AngleDiagnostics angle_diagnostics(const std::vector<double>& gcos, const std::vector<uint8_t>& decisions,
+                                   std::vector<double> icos, double far) {
+  AngleDiagnostics d;
+  if (gcos.empty()) return d;
+  std::sort(icos.begin(), icos.end(), std::greater<>());
+  const size_t k = size_t(std::floor(far * double(icos.size()) + 1e-9));
+  const double threshold = k < icos.size() ? icos[k] : -2.0;
+  d.threshold_deg = std::acos(std::clamp(threshold, -1.0, 1.0)) * kDeg;
+  std::vector<double> angles(gcos.size());
+  for (size_t i = 0; i < gcos.size(); ++i) {
+    angles[i] = std::acos(std::clamp(gcos[i], -1.0, 1.0)) * kDeg;
+    const bool accepted = decisions[i] == 1;
+    if (gcos[i] > threshold && !accepted) ++d.rejected_below;
+    if (gcos[i] <= threshold && accepted) ++d.accepted_above;
+    const size_t bin = size_t(angles[i] / d.bin_width_deg);
+    if (d.bins.size() <= bin) d.bins.resize(bin + 1);
+    ++d.bins[bin].pairs;
+    d.bins[bin].accepted += accepted;
+  }
+  for (size_t b = 0; b < d.bins.size(); ++b) d.bins[b].lo_deg = double(b) * d.bin_width_deg;
+  std::sort(angles.begin(), angles.end());
+  const auto at = [&](double q) { return angles[std::min(angles.size() - 1, size_t(q * double(angles.size())))]; };
+  d.genuine_p10_deg = at(0.1);
+  d.genuine_median_deg = at(0.5);
+  d.genuine_p90_deg = at(0.9);
+  return d;
+}
+
+}  // namespace
+
 Result evaluate(Engine& engine, const float* templates, size_t rows, const PairSet& pairs, Mode mode, uint64_t seed) {
   const uint32_t m = engine.params().m;
   Result r;
@@ -236,6 +271,7 @@ Result evaluate(Engine& engine, const float* templates, size_t rows, const PairS
   r.tar_ci = wilson(r.genuine_accepted, r.genuine_pairs);
   r.far_ci = wilson(r.impostor_accepted, r.impostor_pairs);
   r.baseline_tar_at_far = tar_at_far(gcos, icos, r.far);
+  r.angles = angle_diagnostics(gcos, g, icos, r.far);
   r.baseline_curve = baseline_curve(std::move(gcos), std::move(icos));
   return r;
 }

@@ -38,6 +38,8 @@ struct Interval {
 };
 // 95% Wilson score interval for k successes in n trials.
 Interval wilson(size_t k, size_t n);
+// The same formula for an effective (non-integer) count: k of n independent units, 0 ≤ k ≤ n.
+Interval wilson_effective(double k, double n);
 
 // TAR of the cosine matcher on genuine scores at the largest threshold whose FAR on impostor scores is
 // at most `far` (accepting score > threshold).
@@ -51,6 +53,23 @@ struct CurvePoint {
 std::vector<CurvePoint> baseline_curve(std::vector<double> genuine_cos, std::vector<double> impostor_cos,
                                        size_t points = 60);
 
+// Where the protected matcher's soft acceptance and the cosine matcher's hard threshold part ways, on the genuine
+// pairs: the cosine matcher at the protected FAR accepts exactly the genuine pairs under threshold_deg, the protected
+// one accepts each with a probability that falls from 1 to 0 around its θ50. TAR(protected) − TAR(cosine) =
+// (accepted_above − rejected_below) / genuine pairs.
+struct AngleBin {
+  double lo_deg = 0;  // the bin is [lo_deg, lo_deg + width)
+  size_t pairs = 0, accepted = 0;
+};
+struct AngleDiagnostics {
+  double threshold_deg = 0;                    // the cosine matcher's threshold at the protected FAR, as an angle
+  double genuine_p10_deg = 0, genuine_median_deg = 0, genuine_p90_deg = 0;
+  size_t rejected_below = 0;                   // genuine pairs under the threshold the protected matcher rejected
+  size_t accepted_above = 0;                   // genuine pairs over it the protected matcher accepted
+  double bin_width_deg = 5;
+  std::vector<AngleBin> bins;                  // genuine pairs by angle: the measured acceptance curve
+};
+
 struct Result {
   size_t genuine_pairs = 0, impostor_pairs = 0;
   size_t genuine_accepted = 0, impostor_accepted = 0, tampered = 0;
@@ -60,6 +79,7 @@ struct Result {
   std::vector<CurvePoint> baseline_curve;  // the cosine matcher on the same pairs
   std::vector<uint32_t> accepted_impostors;  // indices into the impostor pairs of those accepted
   double accepted_angle_mean_deg = 0, accepted_angle_max_deg = 0;
+  AngleDiagnostics angles;
 };
 
 // templates: rows × engine.params().m, row-major.

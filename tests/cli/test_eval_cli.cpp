@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 
@@ -60,8 +61,18 @@ TEST_F(EvalCli, SamplesProtocolJson) {
   EXPECT_EQ(j["protocol"]["identities"], 30);
   EXPECT_EQ(j["genuine_pairs"], 30 * 3);  // 6 images: 3 enrolled, 3 probes each
   EXPECT_EQ(j["impostor_pairs"], 500);
-  for (const char* k : {"tar", "far", "tar_ci", "far_ci", "baseline_tar_at_far", "baseline_curve"})
+  for (const char* k : {"tar", "far", "tar_ci", "far_ci", "baseline_tar_at_far", "baseline_curve", "far_ci_identity",
+                        "far_ci_crossed", "far_ci_units", "far_units", "far_upper", "genuine_angles"})
     EXPECT_TRUE(j.contains(k)) << k;
+  // The upper bound quoted is the largest of the four intervals' upper ends.
+  double upper = 0;
+  for (const char* k : {"far_ci", "far_ci_identity", "far_ci_crossed", "far_ci_units"})
+    upper = std::max(upper, j[k][1].get<double>());
+  EXPECT_DOUBLE_EQ(j["far_upper"].get<double>(), upper);
+  EXPECT_LE(j["far_units"]["effective_n"].get<double>(), j["far_units"]["units"].get<double>());
+  size_t binned = 0;
+  for (const auto& b : j["genuine_angles"]["bins"]) binned += b["pairs"].get<size_t>();
+  EXPECT_EQ(binned, j["genuine_pairs"].get<size_t>());
   EXPECT_GE(j["tar"].get<double>(), j["tar_ci"][0].get<double>());
   EXPECT_EQ(j["baseline_curve"]["far"].size(), j["baseline_curve"]["tar"].size());
 }
@@ -103,18 +114,36 @@ TEST_F(EvalCli, BadInputIsOneLineExitTwoNothingWritten) {
 }
 
 TEST_F(EvalCli, RecommendByTargetFar) {
+  const std::string te = dir_.file("te128.smte"), key = dir_.file("app.key");
+  ASSERT_EQ(run({"expander", "init", "--m", "32", "--n", "128", "--out", te}).exit_code, 0);
+  testing::write_text(key, std::string(64, 'a'));
   const auto r = run({"security", "--recommend", "--target-far", "0.05", "--templates", npy_, "--labels", labels_,
-                      "--bits", "10", "--trials", "500", "--candidates", "alpha=3; alpha=5; expander=te.smte",
-                      "--impostors", "2000", "--json"});
+                      "--bits", "10", "--trials", "500", "--candidates",
+                      "alpha=3; alpha=5; expander=te.smte; n=0 alpha=8 expander=" + te + " app-key-file=" + key,
+                      "--attack-records", "2", "--impostors", "2000", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
-  ASSERT_EQ(j["candidates"].size(), 3u);
+  ASSERT_EQ(j["candidates"].size(), 4u);
   EXPECT_NE(j["candidates"][2]["excluded"].get<std::string>().find("application key"), std::string::npos);
+  EXPECT_FALSE(j["candidates"][0].contains("attacks"));  // plain IronMask: nothing for attack invert to search
+  // The keyed expander candidate was attacked: without the key nothing, with it (the control) every record.
+  const auto& keyed = j["candidates"][3]["attacks"];
+  EXPECT_EQ(keyed["invert"]["without_key"]["records"], 2);
+  EXPECT_EQ(keyed["invert"]["without_key"]["inverted"], 0);
+  EXPECT_EQ(keyed["invert"]["without_key"]["codewords_found"], 0);
+  EXPECT_EQ(keyed["invert"]["with_key_control"]["inverted"], 2);
+  EXPECT_FALSE(keyed["broken"].get<bool>());
   EXPECT_LE(j["chosen"]["far_ci"][1].get<double>(), 0.05);
   EXPECT_LE(j["chosen"]["far_ci_identity"][1].get<double>(), 0.05);
   EXPECT_GE(j["chosen"]["far_upper"].get<double>(), j["chosen"]["far_ci"][1].get<double>());
   EXPECT_TRUE(j["chosen"]["certified"].get<bool>());
-  EXPECT_NE(j["rule"].get<std::string>().find("upper 95% Wilson bound"), std::string::npos);
+  EXPECT_NE(j["rule"].get<std::string>().find("distinct pairs of people"), std::string::npos);
+  EXPECT_NE(j["rule"].get<std::string>().find("attacks"), std::string::npos);
+  // An expander candidate is never recommended unattacked.
+  expect_refused(run({"security", "--recommend", "--target-far", "0.05", "--templates", npy_, "--labels", labels_,
+                      "--bits", "10", "--trials", "500", "--candidates", "n=0 alpha=8 expander=" + te + " app-key-file=" + key,
+                      "--attack-records", "0", "--impostors", "2000", "--json"}),
+                 "attack records must be at least 1");
 }
 
 }  // namespace

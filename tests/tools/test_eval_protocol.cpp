@@ -186,6 +186,60 @@ TEST(EvalProtocol, MeanOfKSamplesRaisesTarOnSyntheticIdentities) {
   EXPECT_GT(frames.result.tar, five.result.tar);
 }
 
+// The measured acceptance by angle accounts exactly for the gap to the cosine matcher at the same FAR: the cosine
+// matcher accepts the genuine pairs under its threshold angle, the protected one accepts a different set, and the TAR
+// difference is (accepted over the threshold − rejected under it) / genuine pairs.
+TEST(EvalProtocol, AngleDiagnosticsAccountForTheGapToTheCosineMatcher) {
+  const auto s = testing::synthetic_identities(64, 60, 8, 70, 30, 50, 4);
+  Params p;
+  p.m = p.n = 64;
+  p.alpha = 6;
+  p.allow_weak = true;
+  auto engine = make_engine(p, Backend::Cpu);
+  const auto r = evaluate_protocol(*engine, s.templates.data(), s.rows(), s.labels, samples(3, 1, 5, 2000), Mode::Fast).result;
+  const auto& a = r.angles;
+  size_t pairs = 0, accepted = 0;
+  for (const auto& b : a.bins) {
+    pairs += b.pairs;
+    accepted += b.accepted;
+    EXPECT_LE(b.accepted, b.pairs);
+  }
+  EXPECT_EQ(pairs, r.genuine_pairs);
+  EXPECT_EQ(accepted, r.genuine_accepted);
+  EXPECT_NEAR(r.tar - r.baseline_tar_at_far,
+              (double(a.accepted_above) - double(a.rejected_below)) / double(r.genuine_pairs), 1e-12);
+  EXPECT_GT(a.rejected_below + a.accepted_above, 0u);  // a soft curve: some pairs fall on the other side of the cut
+  EXPECT_LT(a.genuine_p10_deg, a.genuine_median_deg);
+  EXPECT_LT(a.genuine_median_deg, a.genuine_p90_deg);
+  EXPECT_GT(a.threshold_deg, 0.0);
+  EXPECT_LT(a.threshold_deg, 90.0);
+}
+
+// One enrollment sample of every identity replaced by a random direction (≈ 90° from everything in 64 dimensions):
+// outlier rejection at 60° drops exactly those, and enrollment from the rest accepts more genuine probes. On the clean
+// set nothing is dropped.
+TEST(EvalProtocol, OutlierRejectionDropsPlantedOutliers) {
+  auto s = testing::synthetic_identities(64, 60, 8, 70, 10, 25, 5);
+  Params p;
+  p.m = p.n = 64;
+  p.alpha = 8;
+  p.allow_weak = true;
+  auto engine = make_engine(p, Backend::Cpu);
+  Protocol plain = samples(5, 1, 5, 2000), robust = plain;
+  robust.outlier_deg = 60;
+  const auto clean = evaluate_protocol(*engine, s.templates.data(), s.rows(), s.labels, robust, Mode::Fast);
+  EXPECT_EQ(clean.dropped_samples, 0u);
+  const UnitSet set = make_units(s.labels, plain);
+  internal::SimRng rng("test/outliers", 1);
+  for (size_t u = 0; u < set.records; ++u) rng.unit_vector(s.templates.data() + size_t(set.units[u][2]) * 64, 64);
+  const auto mean = evaluate_protocol(*engine, s.templates.data(), s.rows(), s.labels, plain, Mode::Fast);
+  const auto rejected = evaluate_protocol(*engine, s.templates.data(), s.rows(), s.labels, robust, Mode::Fast);
+  EXPECT_EQ(mean.dropped_samples, 0u);
+  EXPECT_EQ(rejected.dropped_samples, set.records);
+  EXPECT_GT(rejected.result.tar, mean.result.tar) << mean.result.tar << " -> " << rejected.result.tar;
+  EXPECT_NEAR(rejected.result.tar, clean.result.tar, 0.1);
+}
+
 TEST(EvalProtocol, BaselineCurveIsMonotoneAndEndsAtOne) {
   const std::vector<double> imp = {0.1, 0.2, 0.3, 0.4, 0.5}, gen = {0.35, 0.45, 0.9, 0.41};
   const auto c = baseline_curve(gen, imp, 10);

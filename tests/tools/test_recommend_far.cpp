@@ -8,6 +8,7 @@
 #include <map>
 
 #include "eval/recommend_far.hpp"
+#include "spheremask/expander_file.hpp"
 #include "eval/sweep_config.hpp"
 #include "support/eval_synthetic.hpp"
 #include "support/lfw_data.hpp"
@@ -44,9 +45,17 @@ TEST(SweepConfig, KeysOverrideTheBaseAndSelectTheSamplesProtocol) {
   EXPECT_EQ(c[3].app_key_file, "k.bin");
 }
 
+TEST(SweepConfig, OutlierAngleSelectsTheSamplesProtocol) {
+  const auto c = parse_sweep("alpha=12 outlier-deg=47.5", SweepConfig{});
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_DOUBLE_EQ(c[0].protocol.outlier_deg, 47.5);
+  EXPECT_TRUE(c[0].protocol.samples);
+}
+
 TEST(SweepConfig, BadConfigurationsAreNamed) {
   const SweepConfig base;
-  for (const char* bad : {"alpha=12; beta=3", "alpha", "alpha=x", "alpha=-1", "alpha=65", "=3", "  ;  # nothing"}) {
+  for (const char* bad : {"alpha=12; beta=3", "alpha", "alpha=x", "alpha=-1", "alpha=65", "=3", "  ;  # nothing",
+                          "outlier-deg=0", "outlier-deg=181", "outlier-deg=4x", "outlier-deg="}) {
     try {
       parse_sweep(bad, base);
       FAIL() << bad;
@@ -84,11 +93,21 @@ TEST(RecommendFar, KeylessExpanderIsExcludedAndTheRuleUsesTheUpperBound) {
   r.result.far = 0.0004;
   r.result.far_ci = wilson(4, 10000);  // [0.00016, 0.00103]
   r.far_ci_identity = {0.0001, 0.0009};
+  r.far_ci_crossed = {0.0001, 0.0009};
+  r.far_units.ci = {0.0001, 0.0010};
   EXPECT_FALSE(certifies_far(r, 0.001));  // the point is under the target, its upper bound is not
   EXPECT_TRUE(certifies_far(r, 0.0011));
   r.far_ci_identity = {0.0001, 0.0015};  // the identity bootstrap's bound counts too
   EXPECT_FALSE(certifies_far(r, 0.0011));
   EXPECT_DOUBLE_EQ(r.far_upper(), 0.0015);
+  r.far_ci_identity = {0.0001, 0.0009};
+  r.far_units.ci = {0.0001, 0.0012};  // and so does the bound from the pairs of people
+  EXPECT_FALSE(certifies_far(r, 0.0011));
+  EXPECT_DOUBLE_EQ(r.far_upper(), 0.0012);
+  r.far_units.ci = {0.0001, 0.0010};
+  r.far_ci_crossed = {0.0001, 0.0013};  // and the crossed bootstrap's
+  EXPECT_FALSE(certifies_far(r, 0.0011));
+  EXPECT_DOUBLE_EQ(r.far_upper(), 0.0013);
   r.result.impostor_pairs = 0;
   EXPECT_FALSE(certifies_far(r, 0.5));  // nothing measured, nothing certified
 }
@@ -97,7 +116,7 @@ TEST(RecommendFar, KeylessExpanderIsExcludedAndTheRuleUsesTheUpperBound) {
 // accepted. Spread over 20 unrelated pairs of people the interval is close to Wilson's; all 20 on the one pair of
 // look-alike people (the pattern of real false accepts) it is much wider.
 TEST(RecommendFar, IdentityBootstrapWidensWhenFalseAcceptsShareAPerson) {
-  std::vector<std::pair<uint32_t, uint32_t>> pairs;
+  PairPeople pairs;
   for (uint32_t k = 0; k < 10000; ++k) pairs.push_back({k % 100, (k / 100 + k % 100 + 1) % 100});
   std::vector<uint32_t> spread, clustered;
   for (uint32_t k = 0; k < 20; ++k) {
@@ -105,16 +124,93 @@ TEST(RecommendFar, IdentityBootstrapWidensWhenFalseAcceptsShareAPerson) {
     clustered.push_back(uint32_t(pairs.size()));
     pairs.push_back({3, 7});
   }
-  const auto a = identity_bootstrap_far(pairs, 100, spread, 1000, 1), b = identity_bootstrap_far(pairs, 100, clustered, 1000, 1);
+  for (const Resample how : {Resample::People, Resample::Crossed}) {
+  const auto a = bootstrap_far(pairs, 100, spread, 1000, 1, how), b = bootstrap_far(pairs, 100, clustered, 1000, 1, how);
   const auto w = wilson(20, 10000);
   EXPECT_LT(a.lo, 0.002);
   EXPECT_GT(a.hi, 0.002);  // the point estimate 20 / 10,020 inside
   EXPECT_LT(a.hi - a.lo, 2 * (w.hi - w.lo));
   EXPECT_GT(b.hi - b.lo, 2 * (a.hi - a.lo));
   EXPECT_GT(b.hi, w.hi);
-  const auto none = identity_bootstrap_far(pairs, 100, {}, 200, 1);
+  const auto none = bootstrap_far(pairs, 100, {}, 200, 1, how);
   EXPECT_EQ(none.hi, 0.0);
-  EXPECT_EQ(identity_bootstrap_far(pairs, 100, spread, 200, 1).hi, identity_bootstrap_far(pairs, 100, spread, 200, 1).hi);
+  EXPECT_EQ(bootstrap_far(pairs, 100, spread, 200, 1, how).hi, bootstrap_far(pairs, 100, spread, 200, 1, how).hi);
+  }
+}
+
+// An expander of the published initialisation, m = 32 → n = 128 (attack invert breaks key-less records of it in
+// well under a second each: tests/attack/test_attack_invert.cpp).
+std::shared_ptr<const Expander> small_expander() {
+  static const auto e = [] {
+    std::array<uint8_t, 32> seed{};
+    seed[0] = 1;
+    return make_expander(init_expander(32, 128, seed));
+  }();
+  return e;
+}
+
+std::array<uint8_t, 32> test_key() {
+  std::array<uint8_t, 32> k{};
+  k.fill(0x5a);
+  return k;
+}
+
+// A candidate with an expander is recommended only after `attack invert` ran on fresh records of it: without the
+// key it must fail, the control with the key must succeed. A deployment that names a key but does not bind records
+// to it (simulated by an engine factory that drops the key) is broken by the measured attack and refused.
+TEST(RecommendFar, ExpanderCandidatesAreAttackedAndBrokenOnesRefused) {
+  const uint32_t m = 32;
+  const auto s = testing::synthetic_identities(m, 40, 4, 45, 20, 40, 13);
+  std::vector<SweepConfig> candidates(2);
+  for (size_t i = 0; i < 2; ++i) {
+    candidates[i].n = 128;
+    candidates[i].alpha = 8;
+    candidates[i].expander = "te.smte";
+    candidates[i].app_key_file = "key.bin";
+    candidates[i].protocol.impostors = 2000;
+  }
+  candidates[0].text = "bound";
+  candidates[1].text = "key dropped";
+  const auto factory = [&](const SweepConfig& c) {
+    Params p;
+    p.m = m;
+    p.n = c.n;
+    p.alpha = c.alpha;
+    p.allow_weak = true;
+    p.expander = small_expander();
+    if (c.text == "bound") p.app_key = test_key();
+    return make_engine(p, Backend::Cpu);
+  };
+  security::EstimateOptions est;
+  est.trials = 500;
+  const auto rec = recommend_by_far(s.templates.data(), s.rows(), s.labels, 0.5, 8, candidates, factory, Mode::Fast, est, 3);
+  ASSERT_EQ(rec.candidates.size(), 2u);
+  const auto& bound = rec.candidates[0];
+  const auto& dropped = rec.candidates[1];
+  EXPECT_TRUE(bound.attack.measured);
+  EXPECT_TRUE(bound.attack.keyed);
+  EXPECT_EQ(bound.attack.without_key.records, 3u);
+  EXPECT_EQ(bound.attack.without_key.found, 0u);
+  EXPECT_EQ(bound.attack.without_key.inverted, 0u);
+  EXPECT_EQ(bound.attack.with_key.inverted, 3u);  // the control: the attack bites once the key is known
+  EXPECT_FALSE(bound.attack.broken());
+  EXPECT_TRUE(bound.certified) << bound.excluded;
+  EXPECT_TRUE(dropped.attack.measured);
+  EXPECT_FALSE(dropped.attack.keyed);
+  EXPECT_EQ(dropped.attack.without_key.inverted, 3u);
+  EXPECT_TRUE(dropped.attack.broken());
+  EXPECT_EQ(dropped.excluded.rfind("broken by attack invert: 3 of 3", 0), 0u) << dropped.excluded;
+  EXPECT_EQ(dropped.measured.result.impostor_pairs, 0u);  // refused before any accuracy measurement
+  ASSERT_TRUE(rec.chosen.has_value());
+  EXPECT_EQ(*rec.chosen, 0u);
+
+  // No expander: nothing to attack. With an expander, zero attack records is refused, not skipped.
+  Params plain;
+  plain.m = plain.n = m;
+  plain.alpha = 8;
+  plain.allow_weak = true;
+  EXPECT_FALSE(check_attacks(*make_engine(plain, Backend::Cpu), 3).measured);
+  EXPECT_EQ(code_of([&] { check_attacks(*factory(candidates[0]), 0); }), ErrorCode::InvalidArgument);
 }
 
 std::unique_ptr<Engine> weak_engine(uint32_t m, const SweepConfig& c) {
@@ -171,7 +267,7 @@ Candidate check_held_out(const float* t, size_t rows, uint32_t m, const std::vec
   EXPECT_LE(re.far_ci.lo, upper) << best.config.text;
   EXPECT_GE(re.far_ci.hi, fit.far_ci.lo) << best.config.text;
   std::cout << "[ held-out ] " << best.config.text << ": calibration FAR " << fit.far << " [" << fit.far_ci.lo << ", "
-            << fit.far_ci.hi << "] (identity bootstrap up to " << best.measured.far_ci_identity.hi << "), held-out FAR " << re.far << " [" << re.far_ci.lo << ", " << re.far_ci.hi << "]\n";
+            << fit.far_ci.hi << "] (crossed bootstrap up to " << best.measured.far_ci_identity.hi << ", pairs of people up to " << best.measured.far_units.ci.hi << "), held-out FAR " << re.far << " [" << re.far_ci.lo << ", " << re.far_ci.hi << "]\n";
   EXPECT_GT(re.tar, 0.0);
   // The choice is the highest-TAR certified one: every candidate with a higher TAR failed certification.
   for (const auto& c : rec.candidates)
