@@ -210,7 +210,7 @@ TEST(RecommendFar, ExpanderCandidatesAreAttackedAndBrokenOnesRefused) {
   plain.alpha = 8;
   plain.allow_weak = true;
   EXPECT_FALSE(check_attacks(*make_engine(plain, Backend::Cpu), 3).measured);
-  EXPECT_EQ(code_of([&] { check_attacks(*factory(candidates[0]), 0); }), ErrorCode::InvalidArgument);
+  EXPECT_EQ(error_code_of([&] { check_attacks(*factory(candidates[0]), 0); }), ErrorCode::InvalidArgument);
 }
 
 std::unique_ptr<Engine> weak_engine(uint32_t m, const SweepConfig& c) {
