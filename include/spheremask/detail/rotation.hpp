@@ -58,8 +58,6 @@ SM_HD inline float rotation_p(float q_ij, float u_i, float a_j, float w_i, float
 }
 
 // One entry of the check: residual_i = (P t)_i − c_i must be finite and below the tolerance (NaN fails).
-SM_HD inline bool rotation_residual_ok(float residual) {
-  return (residual < 0 ? -residual : residual) < kRotationCheckTolerance;
-}
+SM_HD inline bool rotation_residual_ok(float residual) { return fabsf(residual) < kRotationCheckTolerance; }
 
 }  // namespace spheremask::detail
