@@ -1,4 +1,4 @@
-// Kernels of the O(n²) rotation P = R(u → c)·Q (DESIGN §3, same arithmetic as cpu_backend.cpp rotate()),
+// Kernels of the O(n²) rotation P = R(u → c)·Q (DESIGN §3; the formulas are detail/rotation.hpp, as on the CPU),
 // its ‖P t − c‖∞ check, and the f32 ↔ f16 conversions of P.
 #include <cuda_runtime.h>
 
@@ -10,6 +10,7 @@
 #include "cuda/core/kernels.hpp"
 #include "cuda/core/launch_shapes.hpp"
 #include "spheremask/detail/half.hpp"
+#include "spheremask/detail/rotation.hpp"
 
 namespace spheremask::cuda {
 namespace {
@@ -32,34 +33,27 @@ __global__ void rotation_vectors_kernel(uint32_t n, const float* q, const float*
   float* bm = b + m * n;
   const detail::Codeword& c = codewords[m];
   const uint32_t alpha = c.alpha;
-  const double inv_sqrt_alpha = 1.0 / sqrt(double(alpha));
+  const double magnitude = detail::codeword_magnitude(alpha);
   // cosθ = c·u: every thread sums the same α terms in the same order, so all agree without a broadcast.
-  double cos_theta = 0;
-  for (uint32_t k = 0; k < alpha; ++k) cos_theta += (c.negative[k] ? -inv_sqrt_alpha : inv_sqrt_alpha) * um[c.index[k]];
-  for (uint32_t i = threadIdx.x; i < n; i += blockDim.x) wm[i] = float(-cos_theta * um[i]);
+  const double cos_theta = detail::rotation_cos(c, um, magnitude);
+  for (uint32_t i = threadIdx.x; i < n; i += blockDim.x) wm[i] = detail::rotation_w_start(cos_theta, um[i]);
   __syncthreads();
   for (uint32_t k = threadIdx.x; k < alpha; k += blockDim.x)  // codeword indices are distinct: no race
-    wm[c.index[k]] += float(c.negative[k] ? -inv_sqrt_alpha : inv_sqrt_alpha);
+    wm[c.index[k]] = detail::rotation_w_plus_codeword(wm[c.index[k]], c, k, magnitude);
   __syncthreads();
   double part = 0;
   for (uint32_t i = threadIdx.x; i < n; i += blockDim.x) part += double(wm[i]) * wm[i];
   const double sin_theta = sqrt(block_sum(part));
-  if (sin_theta < 1e-6) {  // uniform over the block: every thread has the same sum
+  if (detail::rotation_degenerate(sin_theta)) {  // uniform over the block: every thread has the same sum
     if (threadIdx.x == 0) status[m] = kEnrollDegenerate;
     return;
   }
-  for (uint32_t i = threadIdx.x; i < n; i += blockDim.x) wm[i] = float(wm[i] / sin_theta);
+  for (uint32_t i = threadIdx.x; i < n; i += blockDim.x) wm[i] = detail::rotation_w_unit(wm[i], sin_theta);
   // cᵀQ touches only the α rows of Q where c is nonzero (column-major: row r of column j at r + j·n).
   for (uint32_t j = threadIdx.x; j < n; j += blockDim.x) {
     float ctq = 0;
-    for (uint32_t k = 0; k < alpha; ++k) {
-      const float ck = float(c.negative[k] ? -inv_sqrt_alpha : inv_sqrt_alpha);
-      ctq += ck * qm[c.index[k] + size_t(j) * n];
-    }
-    const double wq = (double(ctq) - cos_theta * tm[j]) / sin_theta;
-    const double tj = tm[j];
-    am[j] = float((cos_theta - 1.0) * tj - sin_theta * wq);
-    bm[j] = float(sin_theta * tj + (cos_theta - 1.0) * wq);
+    for (uint32_t k = 0; k < alpha; ++k) ctq += detail::codeword_entry_f32(c, k, magnitude) * qm[c.index[k] + size_t(j) * n];
+    detail::rotation_ab(ctq, tm[j], cos_theta, sin_theta, &am[j], &bm[j]);
   }
   if (threadIdx.x == 0) status[m] = kEnrollOk;
 }
@@ -87,7 +81,7 @@ __global__ void form_p_kernel(uint32_t n, const float* q, const float* u, const 
   __syncthreads();
   for (uint32_t r = ty; r < kTile; r += kTileRows) {
     const uint32_t i = i0 + r, j = j0 + tx;
-    if (i < n && j < n) pm[size_t(i) * n + j] = tile[tx][r] + um[i] * am[j] + wm[i] * bm[j];
+    if (i < n && j < n) pm[size_t(i) * n + j] = detail::rotation_p(tile[tx][r], um[i], am[j], wm[i], bm[j]);
   }
 }
 
@@ -97,11 +91,11 @@ __global__ void rotation_check_kernel(uint32_t n, float* y, const detail::Codewo
   if (status[m] != kEnrollOk) return;
   float* ym = y + m * n;
   const detail::Codeword& c = codewords[m];
-  const float mag = float(1.0 / sqrt(double(c.alpha)));
-  for (uint32_t k = threadIdx.x; k < c.alpha; k += blockDim.x) ym[c.index[k]] -= c.negative[k] ? -mag : mag;
+  const double magnitude = detail::codeword_magnitude(c.alpha);
+  for (uint32_t k = threadIdx.x; k < c.alpha; k += blockDim.x) ym[c.index[k]] -= detail::codeword_entry_f32(c, k, magnitude);
   __syncthreads();
   int bad = 0;
-  for (uint32_t i = threadIdx.x; i < n; i += blockDim.x) bad |= !(fabsf(ym[i]) < 1e-4f);  // NaN fails too
+  for (uint32_t i = threadIdx.x; i < n; i += blockDim.x) bad |= !detail::rotation_residual_ok(ym[i]);
   if (__syncthreads_or(bad) && threadIdx.x == 0) status[m] = kEnrollCheckFailed;
 }
 

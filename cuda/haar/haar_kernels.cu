@@ -11,6 +11,7 @@
 #include "cuda/core/kernels.hpp"
 #include "cuda/core/launch_shapes.hpp"
 #include "spheremask/detail/gaussian.hpp"
+#include "spheremask/detail/householder.hpp"
 
 namespace spheremask::cuda {
 namespace {
@@ -50,7 +51,7 @@ __global__ void householder_fill_kernel(const KeyWords* keys, uint32_t n, uint64
   wipe_words(words, 16);
 }
 
-// Block (k, m): column k of matrix m, as haar_cpu.cpp (norm² in double, LAPACK larfg convention).
+// Block (k, m): column k of matrix m by detail/householder.hpp, as the CPU (norm² in double, larfg convention).
 __global__ void householder_normalize_kernel(uint32_t n, float* a, float* tau, float* sign) {
   const uint32_t k = blockIdx.x;
   const size_t m = blockIdx.y;
@@ -60,7 +61,7 @@ __global__ void householder_normalize_kernel(uint32_t n, float* a, float* tau, f
   if (k + 1 == n) {  // last column: no reflector; its sign comes from the Gaussian on the diagonal
     if (threadIdx.x == 0) {
       tau_m[k] = 0.0f;
-      sign_m[k] = column[k] >= 0.0f ? 1.0f : -1.0f;
+      sign_m[k] = detail::householder_last_sign(column[k]);
     }
     return;
   }
@@ -70,13 +71,12 @@ __global__ void householder_normalize_kernel(uint32_t n, float* a, float* tau, f
   double part = 0;
   for (uint32_t j = threadIdx.x; j < len; j += blockDim.x) part += double(x[j]) * x[j];
   const double norm2 = block_sum(part);
-  const double beta = -copysign(sqrt(norm2), x0);
-  const double scale = 1.0 / (x0 - beta);
-  for (uint32_t j = 1 + threadIdx.x; j < len; j += blockDim.x) x[j] = float(x[j] * scale);
+  const detail::HouseholderStep step = detail::householder_step(x0, norm2);
+  for (uint32_t j = 1 + threadIdx.x; j < len; j += blockDim.x) x[j] = detail::householder_scaled(x[j], step.scale);
   if (threadIdx.x == 0) {
     x[0] = 1.0f;
-    tau_m[k] = float((beta - x0) / beta);
-    sign_m[k] = beta >= 0 ? 1.0f : -1.0f;
+    tau_m[k] = step.tau;
+    sign_m[k] = step.sign;
   }
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "attack/sparse_pursuit.hpp"
+#include "spheremask/detail/bytes.hpp"
 #include "spheremask/detail/decode.hpp"
 #include "spheremask/detail/half.hpp"
 #include "spheremask/error.hpp"
@@ -24,7 +25,7 @@ std::vector<float> record_p(const Record& r) {
     std::copy_n(reinterpret_cast<const float*>(r.p.data()), count, p.data());
   } else {
     const uint8_t* b = r.p.data();
-    for (size_t i = 0; i < count; ++i) p[i] = detail::half_to_float(uint16_t(b[2 * i] | (b[2 * i + 1] << 8)));
+    for (size_t i = 0; i < count; ++i) p[i] = detail::half_to_float(detail::load_le16(b + 2 * i));
   }
   return p;
 }

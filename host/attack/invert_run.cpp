@@ -7,6 +7,7 @@
 
 #include "expander/expander_rng.hpp"
 #include "util/parallel.hpp"
+#include "spheremask/detail/bytes.hpp"
 #include "spheremask/error.hpp"
 #include "spheremask/keys.hpp"
 #include "spheremask/store.hpp"
@@ -111,7 +112,7 @@ InvertMeasurement measure_invert(std::shared_ptr<const Expander> expander, uint3
   for (size_t i = 0; i < count; ++i) rng.unit_vector(templates.data() + i * m, m);
   EnrollOptions en;
   en.insecure_seed = std::array<uint8_t, 32>{};
-  for (int b = 0; b < 8; ++b) (*en.insecure_seed)[b] = uint8_t(seed >> (8 * b));
+  detail::store_le64(en.insecure_seed->data(), seed);
   const auto records = engine->enroll(templates.data(), count, en);
   InvertRunOptions o;
   o.expander = expander;

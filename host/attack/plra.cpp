@@ -13,6 +13,7 @@
 
 #include "expander/expander_rng.hpp"
 #include "crypto/keyflow.hpp"
+#include "spheremask/detail/bytes.hpp"
 #include "spheremask/detail/decode.hpp"
 #include "spheremask/detail/half.hpp"
 #include "spheremask/error.hpp"
@@ -58,7 +59,7 @@ std::vector<float> stacked_p(std::span<const Record> records, uint32_t n) {
       std::memcpy(out, r.p.data(), nn * sizeof(float));
     } else {
       for (size_t e = 0; e < nn; ++e)
-        out[e] = detail::half_to_float(uint16_t(r.p[2 * e] | (uint16_t(r.p[2 * e + 1]) << 8)));
+        out[e] = detail::half_to_float(detail::load_le16(r.p.data() + 2 * e));
     }
   }
   return p;

@@ -7,6 +7,7 @@
 #include "crypto/crypto.hpp"
 #include "expander/expander_rng.hpp"
 #include "crypto/keyflow.hpp"
+#include "spheremask/detail/bytes.hpp"
 #include "spheremask/engine.hpp"
 #include "spheremask/error.hpp"
 #include "spheremask/keys.hpp"
@@ -30,7 +31,7 @@ std::unique_ptr<Engine> plain_engine(uint32_t n, uint32_t alpha, const std::opti
 // Experiment keys are derived from the seed: the experiment reproduces, and they protect nothing real.
 AppKey experiment_key(uint64_t seed, uint64_t index) {
   std::array<uint8_t, 32> s{};
-  for (int i = 0; i < 8; ++i) s[i] = uint8_t(seed >> (8 * i));
+  detail::store_le64(s.data(), seed);
   return keyflow::deterministic_key("plra-experiment/app", s, index);
 }
 
@@ -78,7 +79,7 @@ PlraExperimentResult run_plra_experiment(const PlraExperiment& e) {
     if (e.keys != PlraKeys::None) keys[j] = experiment_key(e.seed, e.keys == PlraKeys::Same ? 0 : j);
 
   std::array<uint8_t, 32> enroll_seed{};
-  for (int i = 0; i < 8; ++i) enroll_seed[i] = uint8_t(e.seed >> (8 * i));
+  detail::store_le64(enroll_seed.data(), e.seed);
   std::vector<Record> records;
   records.reserve(e.records);
   {

@@ -58,12 +58,7 @@ std::unique_ptr<Engine> EngineFlags::make(uint32_t m) const {
 std::array<uint8_t, 32> parse_seed_hex(const std::string& hex) {
   if (hex.size() != 64) throw Error(ErrorCode::InvalidArgument, "seed must be 64 hex digits (32 bytes)");
   std::array<uint8_t, 32> out{};
-  for (size_t i = 0; i < 32; ++i) {
-    const std::string byte = hex.substr(2 * i, 2);
-    if (byte.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
-      throw Error(ErrorCode::InvalidArgument, "seed has a non-hex character");
-    out[i] = uint8_t(std::stoul(byte, nullptr, 16));
-  }
+  if (!internal::from_hex(hex, out)) throw Error(ErrorCode::InvalidArgument, "seed has a non-hex character");
   return out;
 }
 
@@ -80,24 +75,20 @@ std::array<uint8_t, 32> read_app_key_file(const std::string& path) {
   }
   const size_t first = bytes.find_first_not_of(" \t\r\n");
   const size_t last = bytes.find_last_not_of(" \t\r\n");
-  const bool hex_shape = first != std::string::npos && last - first + 1 == 64 &&
-                         bytes.substr(first, 64).find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
-  if (!hex_shape) {
-    wipe_bytes();
+  const bool parsed = first != std::string::npos &&
+                      internal::from_hex(std::string_view(bytes).substr(first, last - first + 1), key);
+  wipe_bytes();
+  if (!parsed) {
+    secure_zero(key.data(), key.size());
     throw Error(ErrorCode::InvalidArgument,
                 "application key file " + path + " must hold 32 raw bytes or 64 hex digits");
   }
-  for (size_t i = 0; i < 32; ++i) {
-    const char pair[3] = {bytes[first + 2 * i], bytes[first + 2 * i + 1], 0};
-    key[i] = uint8_t(std::strtoul(pair, nullptr, 16));
-  }
-  wipe_bytes();
   return key;
 }
 
 std::array<uint8_t, 32> seed_from_text(const std::string& text) {
-  if (text.size() == 64 && text.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos)
-    return parse_seed_hex(text);
+  std::array<uint8_t, 32> hex_seed{};
+  if (internal::from_hex(text, hex_seed)) return hex_seed;
   const std::string label = "spheremask/v1/synthetic-seed/" + text;
   return crypto::sha256({reinterpret_cast<const uint8_t*>(label.data()), label.size()});
 }

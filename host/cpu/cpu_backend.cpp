@@ -17,6 +17,7 @@
 #include "spheremask/detail/decode.hpp"
 #include "spheremask/detail/gaussian.hpp"
 #include "spheremask/detail/half.hpp"
+#include "spheremask/detail/rotation.hpp"
 #include "spheremask/error.hpp"
 
 namespace spheremask::internal {
@@ -42,8 +43,8 @@ const float* p_as_f32(const uint8_t* p, Dtype dtype, size_t count, std::vector<f
   return scratch.data();
 }
 
-// P = Q + u·aᵀ + w·bᵀ (DESIGN §3 rotation), Q column-major; writes P row-major f32 into out.
-// Returns false when sinθ < 1e-6 (degenerate: the caller draws a new Q).
+// P = Q + u·aᵀ + w·bᵀ (DESIGN §3 rotation, formulas in detail/rotation.hpp), Q column-major; writes P
+// row-major f32 into out. Returns false when sinθ is degenerate (the caller draws a new Q).
 bool rotate(const float* q_cm, const float* t, const detail::Codeword& c, uint32_t n, float* out,
             std::vector<float>& scratch) {
   scratch.resize(4 * size_t(n));
@@ -53,33 +54,19 @@ bool rotate(const float* q_cm, const float* t, const detail::Codeword& c, uint32
   float* b = a + n;
   // u = Q t
   cblas_sgemv(CblasColMajor, CblasNoTrans, n, n, 1.0f, q_cm, n, t, 1, 0.0f, u, 1);
-  const double inv_sqrt_alpha = 1.0 / std::sqrt(double(c.alpha));
-  double cos_theta = 0;
-  for (uint32_t k = 0; k < c.alpha; ++k)
-    cos_theta += (c.negative[k] ? -inv_sqrt_alpha : inv_sqrt_alpha) * u[c.index[k]];
-  // w = (c − cos·u)/sin
+  const double magnitude = detail::codeword_magnitude(c.alpha);
+  const double cos_theta = detail::rotation_cos(c, u, magnitude);
+  for (uint32_t i = 0; i < n; ++i) w[i] = detail::rotation_w_start(cos_theta, u[i]);
+  for (uint32_t k = 0; k < c.alpha; ++k) w[c.index[k]] = detail::rotation_w_plus_codeword(w[c.index[k]], c, k, magnitude);
   double sin2 = 0;
-  for (uint32_t i = 0; i < n; ++i) {
-    w[i] = float(-cos_theta * u[i]);
-  }
-  for (uint32_t k = 0; k < c.alpha; ++k) w[c.index[k]] += float(c.negative[k] ? -inv_sqrt_alpha : inv_sqrt_alpha);
   for (uint32_t i = 0; i < n; ++i) sin2 += double(w[i]) * w[i];
   const double sin_theta = std::sqrt(sin2);
-  if (sin_theta < 1e-6) return false;
-  for (uint32_t i = 0; i < n; ++i) w[i] = float(w[i] / sin_theta);
+  if (detail::rotation_degenerate(sin_theta)) return false;
+  for (uint32_t i = 0; i < n; ++i) w[i] = detail::rotation_w_unit(w[i], sin_theta);
   // cᵀQ touches only the α rows where c is nonzero: row r of Q is strided by n in column-major.
   for (uint32_t j = 0; j < n; ++j) a[j] = 0;
-  for (uint32_t k = 0; k < c.alpha; ++k) {
-    const float ck = float(c.negative[k] ? -inv_sqrt_alpha : inv_sqrt_alpha);
-    cblas_saxpy(n, ck, q_cm + c.index[k], n, a, 1);
-  }
-  // wᵀQ = (cᵀQ − cos·tᵀ)/sin; a = (cos−1)t − sin·wQ; b = sin·t + (cos−1)·wQ
-  for (uint32_t j = 0; j < n; ++j) {
-    const double wq = (double(a[j]) - cos_theta * t[j]) / sin_theta;
-    const double tj = t[j];
-    a[j] = float((cos_theta - 1.0) * tj - sin_theta * wq);
-    b[j] = float(sin_theta * tj + (cos_theta - 1.0) * wq);
-  }
+  for (uint32_t k = 0; k < c.alpha; ++k) cblas_saxpy(n, detail::codeword_entry_f32(c, k, magnitude), q_cm + c.index[k], n, a, 1);
+  for (uint32_t j = 0; j < n; ++j) detail::rotation_ab(a[j], t[j], cos_theta, sin_theta, &a[j], &b[j]);
   // Row-major P from column-major Q, tiled so both sides stay in cache.
   constexpr uint32_t tile = 64;
   for (uint32_t i0 = 0; i0 < n; i0 += tile)
@@ -88,21 +75,21 @@ bool rotate(const float* q_cm, const float* t, const detail::Codeword& c, uint32
       for (uint32_t i = i0; i < i1; ++i) {
         float* row = out + size_t(i) * n;
         const float ui = u[i], wi = w[i];
-        for (uint32_t j = j0; j < j1; ++j) row[j] = q_cm[i + size_t(j) * n] + ui * a[j] + wi * b[j];
+        for (uint32_t j = j0; j < j1; ++j) row[j] = detail::rotation_p(q_cm[i + size_t(j) * n], ui, a[j], wi, b[j]);
       }
     }
   return true;
 }
 
-// ‖P t − c‖∞ < 1e-4 with P row-major f32.
+// Every |(P t − c)_i| below the tolerance, with P row-major f32.
 bool rotation_checks(const float* p, const float* t, const detail::Codeword& c, uint32_t n, std::vector<float>& y) {
   y.resize(n);
   cblas_sgemv(CblasRowMajor, CblasNoTrans, n, n, 1.0f, p, n, t, 1, 0.0f, y.data(), 1);
-  const float mag = float(1.0 / std::sqrt(double(c.alpha)));
-  for (uint32_t k = 0; k < c.alpha; ++k) y[c.index[k]] -= c.negative[k] ? -mag : mag;
-  float worst = 0;
-  for (uint32_t i = 0; i < n; ++i) worst = std::max(worst, std::fabs(y[i]));
-  return worst < 1e-4f;
+  const double magnitude = detail::codeword_magnitude(c.alpha);
+  for (uint32_t k = 0; k < c.alpha; ++k) y[c.index[k]] -= detail::codeword_entry_f32(c, k, magnitude);
+  bool ok = true;
+  for (uint32_t i = 0; i < n; ++i) ok &= detail::rotation_residual_ok(y[i]);
+  return ok;
 }
 
 bool verifier_matches(const detail::Codeword& c, const uint8_t* salt, const uint8_t* expected) {

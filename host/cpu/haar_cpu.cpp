@@ -6,6 +6,7 @@
 #include <string>
 
 #include "spheremask/detail/gaussian.hpp"
+#include "spheremask/detail/householder.hpp"
 #include "spheremask/error.hpp"
 #include "spheremask/keys.hpp"
 
@@ -35,16 +36,14 @@ void householder_vectors(const uint8_t key[32], uint32_t n, float* a, float* tau
     detail::gaussian_range(kw, uint64_t(k) * n, len, x);
     double norm2 = 0;
     for (uint32_t j = 0; j < len; ++j) norm2 += double(x[j]) * x[j];
-    const double x0 = x[0];
-    const double beta = -std::copysign(std::sqrt(norm2), x0);
-    const double scale = 1.0 / (x0 - beta);
-    for (uint32_t j = 1; j < len; ++j) x[j] = float(x[j] * scale);
+    const detail::HouseholderStep step = detail::householder_step(x[0], norm2);
+    for (uint32_t j = 1; j < len; ++j) x[j] = detail::householder_scaled(x[j], step.scale);
     x[0] = 1.0f;
-    tau[k] = float((beta - x0) / beta);
-    sign[k] = beta >= 0 ? 1.0f : -1.0f;
+    tau[k] = step.tau;
+    sign[k] = step.sign;
   }
   tau[n - 1] = 0;
-  sign[n - 1] = detail::gaussian_element(kw, uint64_t(n - 1) * n) >= 0 ? 1.0f : -1.0f;
+  sign[n - 1] = detail::householder_last_sign(detail::gaussian_element(kw, uint64_t(n - 1) * n));
   secure_zero(kw, sizeof kw);
 }
 

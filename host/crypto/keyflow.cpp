@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "crypto/sha256_lanes.hpp"
+#include "spheremask/detail/bytes.hpp"
 
 namespace spheremask::keyflow {
 namespace {
@@ -74,7 +75,7 @@ void record_macs(const crypto::Digest* keys, const Record* const* records, size_
 
 crypto::Digest deterministic_key(std::string_view label, const std::array<uint8_t, 32>& seed, uint64_t index) {
   uint8_t idx[8];
-  for (int i = 0; i < 8; ++i) idx[i] = uint8_t(index >> (8 * i));
+  detail::store_le64(idx, index);
   return crypto::Sha256()
       .update(text("spheremask/v1/det/"))
       .update(text(label))

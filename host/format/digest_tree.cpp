@@ -2,12 +2,14 @@
 
 #include <string_view>
 
+#include "spheremask/detail/bytes.hpp"
+
 namespace spheremask::format {
 
 crypto::Digest digest_tree_root(std::span<const uint8_t> header, std::span<const crypto::Digest> digests) {
   constexpr std::string_view label = "spheremask/v2/root";
   uint8_t count[8];
-  for (int i = 0; i < 8; ++i) count[i] = uint8_t(uint64_t(digests.size()) >> (8 * i));
+  detail::store_le64(count, digests.size());
   crypto::Sha256 h;
   h.update(label.data(), label.size()).update(header).update(count, 8);
   if (!digests.empty()) h.update(digests.data(), digests.size() * sizeof(crypto::Digest));

@@ -13,6 +13,7 @@
 
 #include "crypto/crypto.hpp"
 #include "cpu/haar_cpu.hpp"
+#include "spheremask/detail/bytes.hpp"
 #include "spheremask/error.hpp"
 #include "expander/template_expander.hpp"
 #include "util/finite.hpp"
@@ -45,10 +46,10 @@ std::array<Matrix, 6> matrices(ExpanderWeights& w) {
 
 uint64_t weight_floats(uint64_t m, uint64_t n) { return 2 * n * m + 3 * (4 * n * n) + 2 * n * n + n * n; }
 
-void put_u16(uint8_t* p, uint16_t v) { p[0] = uint8_t(v); p[1] = uint8_t(v >> 8); }
-void put_u32(uint8_t* p, uint32_t v) { put_u16(p, uint16_t(v)); put_u16(p + 2, uint16_t(v >> 16)); }
-uint16_t get_u16(const uint8_t* p) { return uint16_t(p[0] | (p[1] << 8)); }
-uint32_t get_u32(const uint8_t* p) { return uint32_t(get_u16(p)) | (uint32_t(get_u16(p + 2)) << 16); }
+using detail::load_le16;
+using detail::load_le32;
+using detail::store_le16;
+using detail::store_le32;
 
 using Sink = std::function<void(const void*, size_t)>;
 
@@ -63,13 +64,13 @@ std::array<uint8_t, 32> write_expander(const ExpanderWeights& w, const Sink& sin
   };
   uint8_t h[kFixedHeader] = {};
   std::memcpy(h, kMagic, 4);
-  put_u16(h + 4, kVersion);
+  store_le16(h + 4, kVersion);
   h[6] = 0;  // f32
   h[7] = 0;
-  put_u32(h + 8, w.m);
-  put_u32(h + 12, w.n);
+  store_le32(h + 8, w.m);
+  store_le32(h + 12, w.n);
   std::memcpy(h + 16, w.arch.data(), w.arch.size());
-  put_u32(h + 16 + kExpanderArchBytes, uint32_t(w.summary.size()));
+  store_le32(h + 16 + kExpanderArchBytes, uint32_t(w.summary.size()));
   emit(h, sizeof h, true);
   emit(w.summary.data(), w.summary.size(), true);
   auto& mw = const_cast<ExpanderWeights&>(w);  // matrices() only reads through the pointers here
@@ -102,14 +103,14 @@ Parsed parse_stream(uint64_t size, const std::function<void(void*, size_t)>& rea
   }
   take(h, kFixedHeader, true);
   if (std::memcmp(h, kMagic, 4) != 0) invalid("magic", "not an SMTE file");
-  const uint16_t version = get_u16(h + 4);
+  const uint16_t version = load_le16(h + 4);
   if (version != kVersion) invalid("version", "unsupported version " + std::to_string(version) + " (this reader knows 1)");
   if (h[6] != 0) invalid("dtype", "unsupported weight type " + std::to_string(h[6]) + " (only 0 = f32)");
   if (h[7] != 0) invalid("reserved", "must be 0");
   Parsed out;
   ExpanderWeights& w = out.w;
-  w.m = get_u32(h + 8);
-  w.n = get_u32(h + 12);
+  w.m = load_le32(h + 8);
+  w.n = load_le32(h + 12);
   if (w.m < 1 || w.m > kMaxDim) invalid("m", std::to_string(w.m) + " outside 1…16384");
   if (w.n < 2 || w.n > kMaxDim) invalid("n", std::to_string(w.n) + " outside 2…16384");
   if (w.m > 2 * uint64_t(w.n)) invalid("m", "W_s (2n×m) cannot have orthonormal columns when m > 2n");
@@ -120,7 +121,7 @@ Parsed parse_stream(uint64_t size, const std::function<void(void*, size_t)>& rea
   w.arch.assign(arch, arch_len);
   if (w.arch != kExpanderArch) invalid("architecture", "unknown architecture '" + w.arch + "' (this reader knows " +
                                                            kExpanderArch + ")");
-  const uint32_t summary_len = get_u32(h + 16 + kExpanderArchBytes);
+  const uint32_t summary_len = load_le32(h + 16 + kExpanderArchBytes);
   if (summary_len > kExpanderMaxSummary)
     invalid("summary", "length " + std::to_string(summary_len) + " exceeds " + std::to_string(kExpanderMaxSummary));
   const uint64_t weights_at = kFixedHeader + summary_len;

@@ -11,6 +11,7 @@
 #include "format/digest_tree.hpp"
 #include "util/parallel.hpp"
 #include "format/record_batch.hpp"
+#include "spheremask/detail/bytes.hpp"
 #include "spheremask/detail/codeword.hpp"
 #include "spheremask/detail/half.hpp"
 #include "spheremask/error.hpp"
@@ -25,16 +26,16 @@ struct Writer {
   uint8_t* p;
   void bytes(const void* src, size_t n) { std::memcpy(p, src, n); p += n; }
   void u8(uint8_t v) { *p++ = v; }
-  void u16(uint16_t v) { u8(uint8_t(v)); u8(uint8_t(v >> 8)); }
-  void u32(uint32_t v) { u16(uint16_t(v)); u16(uint16_t(v >> 16)); }
+  void u16(uint16_t v) { detail::store_le16(p, v); p += 2; }
+  void u32(uint32_t v) { detail::store_le32(p, v); p += 4; }
 };
 
 struct Reader {
   const uint8_t* p;
   void bytes(void* dst, size_t n) { std::memcpy(dst, p, n); p += n; }
   uint8_t u8() { return *p++; }
-  uint16_t u16() { const uint16_t lo = u8(); return uint16_t(lo | (uint16_t(u8()) << 8)); }
-  uint32_t u32() { const uint32_t lo = u16(); return lo | (uint32_t(u16()) << 16); }
+  uint16_t u16() { const uint16_t v = detail::load_le16(p); p += 2; return v; }
+  uint32_t u32() { const uint32_t v = detail::load_le32(p); p += 4; return v; }
 };
 
 [[noreturn]] void invalid(const std::string& field, const std::string& why) {
@@ -77,7 +78,7 @@ size_t first_non_finite(const uint8_t* p, size_t bytes, Dtype d) {
     }
   } else {
     for (size_t i = 0; i < bytes / 2; ++i) {
-      const uint16_t h = uint16_t(p[2 * i] | (p[2 * i + 1] << 8));
+      const uint16_t h = detail::load_le16(p + 2 * i);
       if ((h & 0x7c00u) == 0x7c00u) return i;
     }
   }

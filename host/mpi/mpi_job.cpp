@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "spheremask/engine.hpp"
+#include "spheremask/detail/bytes.hpp"
 
 namespace spheremask::mpi {
 namespace {
@@ -122,7 +123,9 @@ std::vector<std::vector<uint8_t>> gather(const Job& job, const std::vector<uint8
 }
 
 Packer& Packer::u64(uint64_t v) {
-  for (int i = 0; i < 8; ++i) bytes.push_back(uint8_t(v >> (8 * i)));
+  uint8_t le[8];
+  detail::store_le64(le, v);
+  bytes.insert(bytes.end(), le, le + 8);
   return *this;
 }
 
@@ -144,8 +147,7 @@ void Unpacker::need(size_t n) const {
 
 uint64_t Unpacker::u64() {
   need(8);
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v |= uint64_t(b_[at_ + size_t(i)]) << (8 * i);
+  const uint64_t v = detail::load_le64(b_.data() + at_);
   at_ += 8;
   return v;
 }

@@ -7,6 +7,7 @@
 
 #include "tools/npy.hpp"
 #include "shard/shard_layout.hpp"
+#include "util/hex.hpp"
 #include "spheremask/error.hpp"
 
 namespace spheremask::shard {
@@ -15,25 +16,12 @@ namespace {
 constexpr const char* kFormat = "spheremask-sharded-store";
 constexpr const char* kPlacement = "sha256-first8-be-mod";
 
-std::string hex32(const std::array<uint8_t, 32>& bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string s;
-  for (uint8_t b : bytes) {
-    s += digits[b >> 4];
-    s += digits[b & 15];
-  }
-  return s;
-}
+std::string hex32(const std::array<uint8_t, 32>& bytes) { return internal::to_hex(bytes); }
 
 std::array<uint8_t, 32> unhex32(const std::string& text, const std::string& field, const std::string& where) {
   std::array<uint8_t, 32> out{};
-  auto nibble = [&](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (!internal::from_hex(text, out, internal::HexDigits::LowerOnly))
     throw Error(ErrorCode::Store, where + ": field '" + field + "' is not 64 lowercase hex digits");
-  };
-  if (text.size() != 64) throw Error(ErrorCode::Store, where + ": field '" + field + "' is not 64 lowercase hex digits");
-  for (size_t i = 0; i < 32; ++i) out[i] = uint8_t(nibble(text[2 * i]) << 4 | nibble(text[2 * i + 1]));
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include "crypto/crypto.hpp"
 #include "expander/expander_rng.hpp"
 #include "util/parallel.hpp"
+#include "spheremask/detail/bytes.hpp"
 #include "spheremask/detail/codeword.hpp"
 #include "spheremask/detail/decode.hpp"
 #include "spheremask/error.hpp"
@@ -22,7 +23,8 @@ constexpr double kDeg = 57.29577951308232;
 std::array<uint8_t, 32> seed_key(const char* label, uint64_t seed, uint64_t index) {
   const std::string l = std::string("spheremask/v1/eval/") + label;
   uint8_t b[16];
-  for (int i = 0; i < 8; ++i) { b[i] = uint8_t(seed >> (8 * i)); b[8 + i] = uint8_t(index >> (8 * i)); }
+  detail::store_le64(b, seed);
+  detail::store_le64(b + 8, index);
   return crypto::Sha256().update(l.data(), l.size()).update(b, 16).final();
 }
 

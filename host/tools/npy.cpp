@@ -12,6 +12,7 @@
 #include <sstream>
 #include <vector>
 
+#include "spheremask/detail/bytes.hpp"
 #include "spheremask/error.hpp"
 
 namespace spheremask {
@@ -37,11 +38,11 @@ Header parse_header(const std::string& path, const uint8_t* p, size_t size) {
   const uint8_t major = p[6];
   size_t header_len = 0, offset = 0;
   if (major == 1) {
-    header_len = p[8] | (size_t(p[9]) << 8);
+    header_len = detail::load_le16(p + 8);
     offset = 10;
   } else if (major == 2 || major == 3) {
     if (size < 12) bad(path, "truncated header");
-    header_len = p[8] | (size_t(p[9]) << 8) | (size_t(p[10]) << 16) | (size_t(p[11]) << 24);
+    header_len = detail::load_le32(p + 8);
     offset = 12;
   } else {
     bad(path, "unsupported .npy version " + std::to_string(major));
@@ -122,11 +123,9 @@ void write_npy_f32(const std::string& path, const float* data, size_t rows, size
   const size_t unpadded = 10 + dict.size() + 1;
   dict.append((64 - unpadded % 64) % 64, ' ');
   dict.push_back('\n');
-  std::string out = "\x93NUMPY";
-  out.push_back(1);
-  out.push_back(0);
-  out.push_back(char(dict.size() & 0xff));
-  out.push_back(char(dict.size() >> 8));
+  uint8_t fixed[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0};
+  detail::store_le16(fixed + 8, uint16_t(dict.size()));
+  std::string out(reinterpret_cast<const char*>(fixed), sizeof fixed);
   out += dict;
   out.append(reinterpret_cast<const char*>(data), rows * cols * 4);
   write_file_atomic(path, out.data(), out.size());

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "spheremask/detail/bytes.hpp"
 #include "spheremask/error.hpp"
 
 namespace spheremask {
@@ -19,9 +20,8 @@ std::vector<uint8_t> make_sealed_file(const Record& record, const std::string& c
   std::memcpy(out.data(), "SMSF", 4);
   out[4] = 1;
   out[5] = 0;
-  out[6] = uint8_t(context.size());
-  out[7] = uint8_t(context.size() >> 8);
-  for (int i = 0; i < 8; ++i) out[8 + i] = uint8_t(uint64_t(rec.size()) >> (8 * i));
+  detail::store_le16(out.data() + 6, uint16_t(context.size()));
+  detail::store_le64(out.data() + 8, rec.size());
   out.insert(out.end(), context.begin(), context.end());
   out.insert(out.end(), rec.begin(), rec.end());
   const auto payload = seal(key, plaintext, out);
@@ -34,9 +34,8 @@ SealedFile parse_sealed_file(std::span<const uint8_t> bytes, bool allow_weak) {
   if (bytes.size() < kFixed) bad("truncated header");
   if (std::memcmp(bytes.data(), "SMSF", 4) != 0) bad("bad magic (expected SMSF)");
   if (bytes[4] != 1 || bytes[5] != 0) bad("unsupported version");
-  const size_t ctx_len = bytes[6] | (size_t(bytes[7]) << 8);
-  uint64_t rec_len = 0;
-  for (int i = 0; i < 8; ++i) rec_len |= uint64_t(bytes[8 + i]) << (8 * i);
+  const size_t ctx_len = detail::load_le16(bytes.data() + 6);
+  const uint64_t rec_len = detail::load_le64(bytes.data() + 8);
   if (rec_len > bytes.size() || kFixed + ctx_len + rec_len > bytes.size()) bad("truncated record");
   SealedFile f;
   f.context.assign(reinterpret_cast<const char*>(bytes.data() + kFixed), ctx_len);

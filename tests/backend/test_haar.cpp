@@ -208,7 +208,7 @@ TEST_P(HaarTest, F16RecordIsRoundedF32Record) {
     const auto p = p_as_floats(r32[i].p);
     size_t exact = 0;
     for (size_t e = 0; e < p.size(); ++e) {
-      const uint16_t h = uint16_t(r16[i].p[2 * e] | (r16[i].p[2 * e + 1] << 8));
+      const uint16_t h = detail::load_le16(r16[i].p.data() + 2 * e);
       const float back = detail::half_to_float(h);
       // |P| ≤ 1, so an f16 ulp is at most 2^-10 (2^-24 for subnormals); allow one ulp for f32 jitter.
       ASSERT_LE(std::fabs(back - p[e]), std::max(std::fabs(p[e]) * (1.0f / 1024), 6e-8f)) << "entry " << e;

@@ -6,25 +6,13 @@
 #include "cuda/core/cuda_selftest.hpp"
 #include "support/backends.hpp"
 #include "crypto/keyflow.hpp"
+#include "support/test_util.hpp"
 
 namespace spheremask {
 namespace {
 
-std::array<uint8_t, 32> from_hex32(const std::string& hex) {
-  std::array<uint8_t, 32> out{};
-  for (size_t i = 0; i < 32; ++i) out[i] = uint8_t(std::stoul(hex.substr(2 * i, 2), nullptr, 16));
-  return out;
-}
-
-std::string to_hex(const uint8_t* p, size_t len) {
-  static const char* digits = "0123456789abcdef";
-  std::string s;
-  for (size_t i = 0; i < len; ++i) {
-    s += digits[p[i] >> 4];
-    s += digits[p[i] & 15];
-  }
-  return s;
-}
+using testing::from_hex32;
+using testing::to_hex;
 
 TEST(CudaDetailKernel, KnownAnswersInsideOneThreadKernel) {
   SM_SKIP_IF_UNAVAILABLE(Backend::Cuda);

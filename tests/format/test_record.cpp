@@ -20,6 +20,7 @@
 #include "crypto/crypto.hpp"
 #include "format/record_batch.hpp"
 #include "spheremask/error.hpp"
+#include "spheremask/detail/bytes.hpp"
 #include "spheremask/record.hpp"
 #include "support/test_util.hpp"
 
@@ -42,8 +43,8 @@ TEST(Record, LayoutMatchesDesign) {
   ASSERT_EQ(b.size(), 136u + 128 * 128 * 4 + 64);
   EXPECT_EQ(r.serialized_size(), b.size());
   EXPECT_EQ(std::string(b.begin(), b.begin() + 4), "SMHD");
-  auto u16 = [&](size_t o) { return uint32_t(b[o] | b[o + 1] << 8); };
-  auto u32 = [&](size_t o) { return u16(o) | u16(o + 2) << 16; };
+  auto u16 = [&](size_t o) { return uint32_t(detail::load_le16(b.data() + o)); };
+  auto u32 = [&](size_t o) { return detail::load_le32(b.data() + o); };
   EXPECT_EQ(u16(4), 2u);                    // version
   EXPECT_EQ(u16(6), kFlagDeterministic);    // flags
   EXPECT_EQ(u32(8), 128u);                  // m
@@ -178,8 +179,8 @@ TEST(Record, BadFieldsAreNamed) {
   const auto t = random_unit_rows(1, 128, 6);
   const auto good = enroll_deterministic(*e, t, 1)[0].serialize();
   struct Edit { const char* field; std::function<void(std::vector<uint8_t>&)> edit; };
-  auto put16 = [](std::vector<uint8_t>& b, size_t o, uint32_t v) { b[o] = uint8_t(v); b[o + 1] = uint8_t(v >> 8); };
-  auto put32 = [&](std::vector<uint8_t>& b, size_t o, uint32_t v) { put16(b, o, v); put16(b, o + 2, v >> 16); };
+  auto put16 = [](std::vector<uint8_t>& b, size_t o, uint32_t v) { detail::store_le16(b.data() + o, uint16_t(v)); };
+  auto put32 = [](std::vector<uint8_t>& b, size_t o, uint32_t v) { detail::store_le32(b.data() + o, v); };
   const std::vector<Edit> edits = {
       {"'magic'", [](auto& b) { b[0] = 'X'; }},
       {"'magic'", [](auto& b) { b[3] = 'h'; }},
@@ -233,8 +234,7 @@ TEST(Record, NonFiniteF16PIsNamed) {
   const auto good = enroll_deterministic(*e, t, 1)[0].serialize();
   for (uint16_t bad : {uint16_t(0x7c00), uint16_t(0xfc00), uint16_t(0x7e00), uint16_t(0x7c01)}) {
     auto b = good;
-    b[kH + 2 * 10] = uint8_t(bad);
-    b[kH + 2 * 10 + 1] = uint8_t(bad >> 8);
+    detail::store_le16(b.data() + kH + 2 * 10, bad);
     reseal(b);
     const auto th = thrown_error([&] { Record::parse(b, true); });
     EXPECT_EQ(th.code, ErrorCode::InvalidRecord);

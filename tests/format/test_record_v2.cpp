@@ -54,8 +54,7 @@ TEST(RecordV2, GoldenDigestTreeRootAndMac) {
   for (size_t blk = 0; blk < r.p.size() / 64; ++blk) {
     uint32_t words[16];
     detail::chacha20_stream_block(kw, uint32_t(blk), words);
-    for (int w = 0; w < 16; ++w)
-      for (int b = 0; b < 4; ++b) r.p[64 * blk + 4 * w + b] = uint8_t(words[w] >> (8 * b));
+    for (int w = 0; w < 16; ++w) detail::store_le32(r.p.data() + 64 * blk + 4 * w, words[w]);
   }
   EXPECT_EQ(to_hex(r.header()),
             "534d4844020000006000000060000000080000020300000000000000000000000000000000000000000000000000000000000000"
@@ -106,9 +105,7 @@ Record pattern_record(uint32_t n, Dtype d, uint32_t salt_seed) {
     if (d == Dtype::F32) {
       std::memcpy(r.p.data() + 4 * i, &v, 4);
     } else {
-      const uint16_t h = detail::float_to_half(v);
-      r.p[2 * i] = uint8_t(h);
-      r.p[2 * i + 1] = uint8_t(h >> 8);
+      detail::store_le16(r.p.data() + 2 * i, detail::float_to_half(v));
     }
   }
   r.update_digests();

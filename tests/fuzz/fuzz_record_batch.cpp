@@ -2,6 +2,7 @@
 // two threads): for every blob it must reach exactly the verdict of Record::parse, with the same
 // record or the same message. Input: options byte, then blobs each prefixed by a u16le length.
 #include "fuzz_common.hpp"
+#include "spheremask/detail/bytes.hpp"
 #include "format/record_batch.hpp"
 
 using namespace spheremask;
@@ -10,7 +11,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto in = fuzz::split(data, size);
   std::vector<std::vector<uint8_t>> blobs;
   for (size_t at = 0; at + 2 <= in.bytes.size() && blobs.size() < 8;) {
-    const size_t len = std::min<size_t>(in.bytes[at] | (size_t(in.bytes[at + 1]) << 8), in.bytes.size() - at - 2);
+    const size_t len = std::min<size_t>(size_t(detail::load_le16(in.bytes.data() + at)), in.bytes.size() - at - 2);
     blobs.emplace_back(in.bytes.begin() + long(at) + 2, in.bytes.begin() + long(at + 2 + len));
     if (in.fix_checksum) fuzz::fix_record_checksum(blobs.back());
     at += 2 + len;

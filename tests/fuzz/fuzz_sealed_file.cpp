@@ -2,6 +2,7 @@
 // holds a valid record and header ‖ payload is the input; then open_sealed under a fixed key must fail
 // cleanly (nobody can forge the GCM tag) or, for the seeds made under that key, return the plaintext.
 #include "fuzz_common.hpp"
+#include "spheremask/detail/bytes.hpp"
 #include "tools/sealed_file.hpp"
 
 using namespace spheremask;
@@ -10,9 +11,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto in = fuzz::split(data, size);
   constexpr size_t kFixed = 16;
   if (in.fix_checksum && in.bytes.size() >= kFixed) {
-    const size_t ctx_len = in.bytes[6] | (size_t(in.bytes[7]) << 8);
-    uint64_t rec_len = 0;
-    for (int i = 0; i < 8; ++i) rec_len |= uint64_t(in.bytes[8 + i]) << (8 * i);
+    const size_t ctx_len = detail::load_le16(in.bytes.data() + 6);
+    const uint64_t rec_len = detail::load_le64(in.bytes.data() + 8);
     if (rec_len <= in.bytes.size() && kFixed + ctx_len + rec_len <= in.bytes.size())
       fuzz::fix_record_checksum(std::span<uint8_t>(in.bytes).subspan(kFixed + ctx_len, rec_len));
   }

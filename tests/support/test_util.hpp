@@ -15,30 +15,26 @@
 #include <vector>
 
 #include "crypto/keyflow.hpp"
+#include "util/hex.hpp"
 #include "spheremask/detail/chacha20.hpp"
 #include "spheremask/detail/gaussian.hpp"
 
 namespace spheremask::testing {
 
+// Test vectors are written by hand: a malformed one is a bug in the test, so it throws.
 inline std::vector<uint8_t> from_hex(std::string_view hex) {
-  if (hex.size() % 2) throw std::invalid_argument("odd hex length");
-  auto nib = [](char c) -> uint8_t {
-    if (c >= '0' && c <= '9') return uint8_t(c - '0');
-    if (c >= 'a' && c <= 'f') return uint8_t(c - 'a' + 10);
-    if (c >= 'A' && c <= 'F') return uint8_t(c - 'A' + 10);
-    throw std::invalid_argument("bad hex digit");
-  };
   std::vector<uint8_t> out(hex.size() / 2);
-  for (size_t i = 0; i < out.size(); ++i) out[i] = uint8_t(nib(hex[2 * i]) << 4 | nib(hex[2 * i + 1]));
+  if (!internal::from_hex(hex, out)) throw std::invalid_argument("malformed hex test vector");
   return out;
 }
 
-inline std::string to_hex(std::span<const uint8_t> b) {
-  static const char* d = "0123456789abcdef";
-  std::string s;
-  for (uint8_t x : b) { s.push_back(d[x >> 4]); s.push_back(d[x & 15]); }
-  return s;
+inline std::array<uint8_t, 32> from_hex32(std::string_view hex) {
+  std::array<uint8_t, 32> out{};
+  if (!internal::from_hex(hex, out)) throw std::invalid_argument("malformed 32-byte hex test vector");
+  return out;
 }
+
+using internal::to_hex;
 
 // The seed of golden.json: bytes 0..31.
 inline std::array<uint8_t, 32> golden_seed() {

@@ -2,6 +2,7 @@
 // for Gaussian matrices and codeword sampling (DESIGN §3).
 #pragma once
 #include <cstdint>
+#include "spheremask/detail/bytes.hpp"
 #include "spheremask/detail/hd.hpp"
 
 namespace spheremask::detail {
@@ -30,10 +31,6 @@ SM_HD inline void chacha20_block(const uint32_t key[8], uint32_t counter, const 
     chacha_quarter(x, 2, 7, 8, 13); chacha_quarter(x, 3, 4, 9, 14);
   }
   for (int i = 0; i < 16; ++i) out[i] = x[i] + s[i];
-}
-
-SM_HD inline uint32_t load_le32(const uint8_t* p) {
-  return uint32_t(p[0]) | (uint32_t(p[1]) << 8) | (uint32_t(p[2]) << 16) | (uint32_t(p[3]) << 24);
 }
 
 SM_HD inline void key_words(const uint8_t key[32], uint32_t out[8]) {

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include "spheremask/detail/bytes.hpp"
 #include "spheremask/detail/chacha20.hpp"
 
 namespace spheremask::detail {
@@ -28,17 +29,12 @@ struct Codeword {
 
 SM_HD inline size_t encoded_codeword_size(uint32_t alpha) { return 12 + 4 * size_t(alpha) + (alpha + 7) / 8; }
 
-SM_HD inline void store_le16(uint8_t* p, uint32_t v) { p[0] = uint8_t(v); p[1] = uint8_t(v >> 8); }
-SM_HD inline void store_le32(uint8_t* p, uint32_t v) {
-  p[0] = uint8_t(v); p[1] = uint8_t(v >> 8); p[2] = uint8_t(v >> 16); p[3] = uint8_t(v >> 24);
-}
-
 // Writes enc(c) to out (encoded_codeword_size(alpha) bytes) and returns the size.
 SM_HD inline size_t encode_codeword(const Codeword& c, uint8_t* out) {
   out[0] = 'S'; out[1] = 'M'; out[2] = 'C'; out[3] = 'W';
   store_le16(out + 4, 1);
   store_le32(out + 6, c.n);
-  store_le16(out + 10, c.alpha);
+  store_le16(out + 10, uint16_t(c.alpha));
   size_t p = 12;
   for (uint32_t k = 0; k < c.alpha; ++k, p += 4) store_le32(out + p, c.index[k]);
   const size_t sign_bytes = (c.alpha + 7) / 8;

@@ -2,21 +2,13 @@
 // (|y_i| descending, i ascending), sign + iff y_i >= 0 (so −0.0 is +). DESIGN §3.
 #pragma once
 #include <cstdint>
+#include "spheremask/detail/bytes.hpp"
 #include "spheremask/detail/codeword.hpp"
 
 namespace spheremask::detail {
 
 SM_HD inline bool ranks_before(float abs_a, uint32_t ia, float abs_b, uint32_t ib) {
   return abs_a > abs_b || (abs_a == abs_b && ia < ib);
-}
-
-SM_HD inline bool finite_float(float v) {
-  // Exponent bits all ones means Inf or NaN; avoids depending on std::isfinite in device code.
-  uint32_t bits;
-  const unsigned char* src = reinterpret_cast<const unsigned char*>(&v);
-  unsigned char* dst = reinterpret_cast<unsigned char*>(&bits);
-  for (int i = 0; i < 4; ++i) dst[i] = src[i];
-  return (bits & 0x7f800000u) != 0x7f800000u;
 }
 
 // Canonical codeword from the α chosen indices of y (any order; sorted here in place): indices

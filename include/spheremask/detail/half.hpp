@@ -2,25 +2,9 @@
 // the same bytes whichever backend wrote them from the same f32 values.
 #pragma once
 #include <cstdint>
-#include "spheremask/detail/hd.hpp"
+#include "spheremask/detail/bytes.hpp"
 
 namespace spheremask::detail {
-
-SM_HD inline uint32_t float_bits(float f) {
-  uint32_t u;
-  const unsigned char* s = reinterpret_cast<const unsigned char*>(&f);
-  unsigned char* d = reinterpret_cast<unsigned char*>(&u);
-  for (int i = 0; i < 4; ++i) d[i] = s[i];
-  return u;
-}
-
-SM_HD inline float bits_float(uint32_t u) {
-  float f;
-  const unsigned char* s = reinterpret_cast<const unsigned char*>(&u);
-  unsigned char* d = reinterpret_cast<unsigned char*>(&f);
-  for (int i = 0; i < 4; ++i) d[i] = s[i];
-  return f;
-}
 
 SM_HD inline uint16_t float_to_half(float f) {
   const uint32_t x = float_bits(f);
