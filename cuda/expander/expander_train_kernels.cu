@@ -3,7 +3,7 @@
 #include "cuda/core/block_reduce.cuh"
 #include "cuda/core/cuda_check.hpp"
 #include "cuda/expander/expander_train_kernels.hpp"
-#include "spheremask/detail/decode.hpp"
+#include "spheremask/detail/bytes.hpp"
 
 namespace spheremask::cuda {
 namespace {
