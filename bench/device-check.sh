@@ -7,7 +7,7 @@
 #   resident     verify against a resident gallery (f16 and f32)
 #   identify     1:N identify against a resident f16 gallery
 #   peer         the PyTorch peer on the same GPU (bench/peers/ironmask_torch.py), when torch sees CUDA
-#   haar         enroll at n = 512 and 1024 through each Haar path (SPHEREMASK_CUDA_HAAR=orgqr|wy)
+#   haar         enroll at n = 512 and 1024 through each Haar path (SPHEREMASK_CUDA_HAAR=orgqr|wy, read by the CLI)
 #   expander     enroll and verify through a template expander (m = 512 → n = 1024)
 #   train        one timed `expander train --backend cuda` at n = 4096
 # then $OUT/results.json + $OUT/results.md (bench/device-tables.py): each rate next to its floor

@@ -52,12 +52,11 @@ std::string no_device_reason() {
   return "no CUDA device on this machine";
 }
 
-// SPHEREMASK_CUDA_HAAR=orgqr|wy forces how Q is formed (device check, tests); otherwise by n.
-cuda::HaarMethod haar_method(uint32_t n) { return cuda::haar_method_for(n, std::getenv("SPHEREMASK_CUDA_HAAR")); }
-
 class CudaBackend final : public BackendImpl {
  public:
-  explicit CudaBackend(const EngineOptions& options) {
+  explicit CudaBackend(const EngineOptions& options)
+      : haar_(options.cuda_haar), gallery_cap_bytes_(options.gallery_cap_bytes) {
+    cuda::haar_method_for(0, haar_);  // an unknown choice fails here, before any device work
     const int device = options.device;
     const int count = cuda_device_count_impl();
     if (count == 0) throw Error(ErrorCode::Unavailable, no_device_reason());
@@ -77,7 +76,7 @@ class CudaBackend final : public BackendImpl {
 
   void enroll(std::span<const EnrollItem> items, uint32_t n, Dtype dtype, uint8_t* status) override {
     ContextScope scope(*ctx_);
-    const cuda::HaarMethod method = haar_method(n);
+    const cuda::HaarMethod method = cuda::haar_method_for(n, haar_);
     const size_t nn = size_t(n) * n;
     const size_t per_item = nn * (2 * sizeof(float) + (dtype == Dtype::F16 ? 2 : 0)) + 8 * size_t(n) * sizeof(float) +
                             sizeof(detail::Codeword) + sizeof(KeyWords) + 16 + cuda::haar_bytes_per_matrix(n, method);
@@ -110,11 +109,11 @@ class CudaBackend final : public BackendImpl {
   std::vector<IdentifyHit> identify(std::span<const GalleryItem> gallery, const float* probes, size_t probe_count,
                                     uint32_t n, uint32_t alpha, Dtype dtype) override {
     if (gallery.empty() || probe_count == 0) return {};
-    return cuda::make_resident_gallery(ctx_, gallery, n, dtype)->identify(probes, probe_count, alpha);
+    return cuda::make_resident_gallery(ctx_, gallery, n, dtype, gallery_cap_bytes_)->identify(probes, probe_count, alpha);
   }
 
   std::unique_ptr<ResidentGallery> make_gallery(std::span<const GalleryItem> items, uint32_t n, Dtype dtype) override {
-    return cuda::make_resident_gallery(ctx_, items, n, dtype);
+    return cuda::make_resident_gallery(ctx_, items, n, dtype, gallery_cap_bytes_);
   }
 
   void expand(const Expander& e, const float* in, size_t count, float* out) override {
@@ -136,7 +135,7 @@ class CudaBackend final : public BackendImpl {
     DeviceBuffer<float> d_a(nn, Secret::Yes), d_tau(n, Secret::Yes), d_sign(n, Secret::Yes);
     DeviceBuffer<int> d_info(1, Secret::No);
     upload_secret(*ctx_, d_keys.get(), keys.data(), 1);
-    cuda::form_haar(ctx_->blas(), ctx_->solver(), s, d_keys.get(), 1, n, haar_method(n),
+    cuda::form_haar(ctx_->blas(), ctx_->solver(), s, d_keys.get(), 1, n, cuda::haar_method_for(n, haar_),
                     {d_a.get(), d_tau.get(), d_sign.get(), d_info.get()});
     download_secret(*ctx_, column_major.data(), d_a.get(), nn);
     cuda::check_orgqr_info(d_info.get(), 1, s);  // synchronizes
@@ -256,6 +255,8 @@ class CudaBackend final : public BackendImpl {
                                             ni, (long long)nn, t, 1, ni, &zero, y, 1, ni, int(count)));
   }
 
+  CudaHaar haar_;             // how Q is formed (EngineOptions::cuda_haar)
+  size_t gallery_cap_bytes_;  // device bytes for a resident gallery's P, 0 = no cap
   std::string name_;
   std::shared_ptr<cuda::DeviceContext> ctx_;  // shared with the galleries this backend makes
   cuda::ExpanderCache expander_cache_;        // device weights of the last expander used, by id

@@ -37,16 +37,10 @@ inline GalleryPlan plan_gallery(size_t records, size_t record_bytes, size_t budg
   return {resident, std::min(stream, records - resident)};
 }
 
-// SPHEREMASK_CUDA_GALLERY_CAP_MIB (tests, or sharing a card): at most this many MiB of device memory for
-// a gallery's P. nullptr or "" = no cap.
-inline size_t gallery_cap_bytes(const char* env) {
-  const std::string v = env ? env : "";
-  if (v.empty()) return std::numeric_limits<size_t>::max();
-  char* end = nullptr;
-  const unsigned long long mib = std::strtoull(v.c_str(), &end, 10);
-  if (end == v.c_str() || *end != '\0' || v[0] == '-' || mib > (std::numeric_limits<size_t>::max() >> 20))
-    throw Error(ErrorCode::InvalidArgument, "SPHEREMASK_CUDA_GALLERY_CAP_MIB=" + v + ": expected a whole number of MiB");
-  return size_t(mib) << 20;
+// The device bytes a gallery's P may take: the usable memory, at most cap_bytes
+// (EngineOptions::gallery_cap_bytes; 0 = no cap).
+inline size_t gallery_budget_bytes(size_t usable_bytes, size_t cap_bytes) {
+  return cap_bytes == 0 ? usable_bytes : std::min(usable_bytes, cap_bytes);
 }
 
 // Records per identification GEMM: the tile's Y (records × probes_in_block × n floats) and, for f16,

@@ -1,5 +1,5 @@
 // Placement: at construction the gallery takes a budget of device memory (85% of what is free, less
-// slack and the per-call work buffers, and at most SPHEREMASK_CUDA_GALLERY_CAP_MIB when set) and
+// slack and the per-call work buffers, and at most EngineOptions::gallery_cap_bytes when set) and
 // plan_gallery splits it: records [0, resident) are uploaded once; when the gallery is larger, a
 // quarter of the budget becomes a streaming buffer and records [resident, size) are copied into it
 // chunk by chunk on every call, through the backend's pinned staging ring (two pinned slots in turn:
@@ -15,7 +15,6 @@
 #include "cuda/gallery/resident_gallery.hpp"
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -38,7 +37,8 @@ static_assert(kMaxVerifyChunk <= 65535, "verify batches are used as grid.y/z");
 
 class CudaResidentGallery final : public internal::ResidentGallery {
  public:
-  CudaResidentGallery(std::shared_ptr<DeviceContext> ctx, std::span<const GalleryItem> items, uint32_t n, Dtype dtype)
+  CudaResidentGallery(std::shared_ptr<DeviceContext> ctx, std::span<const GalleryItem> items, uint32_t n, Dtype dtype,
+                      size_t cap_bytes)
       : ctx_(std::move(ctx)), items_(items.begin(), items.end()), n_(n), dtype_(dtype),
         p_bytes_(size_t(n) * n * dtype_size(dtype)) {
     ContextScope scope(*ctx_);
@@ -46,8 +46,7 @@ class CudaResidentGallery final : public internal::ResidentGallery {
     const size_t records = items_.size();
     const size_t tags = records * (16 + 32);
     const double usable = double(free_device_bytes()) * 0.85 - double(kDeviceSlackBytes + kGalleryWorkBytes + tags);
-    const size_t budget = std::min(gallery_cap_bytes(std::getenv("SPHEREMASK_CUDA_GALLERY_CAP_MIB")),
-                                   usable > 0 ? size_t(usable) : size_t(0));
+    const size_t budget = gallery_budget_bytes(usable > 0 ? size_t(usable) : size_t(0), cap_bytes);
     plan_ = plan_gallery(records, p_bytes_, budget);
     if (records > 0 && plan_.resident + plan_.stream_chunk == 0) throw out_of_device_memory("gallery", n);
     resident_p_ = DeviceBuffer<uint8_t>(plan_.resident * p_bytes_, Secret::No);
@@ -230,8 +229,8 @@ class CudaResidentGallery final : public internal::ResidentGallery {
 
 std::unique_ptr<internal::ResidentGallery> make_resident_gallery(std::shared_ptr<DeviceContext> ctx,
                                                                  std::span<const GalleryItem> items, uint32_t n,
-                                                                 Dtype dtype) {
-  return std::make_unique<CudaResidentGallery>(std::move(ctx), items, n, dtype);
+                                                                 Dtype dtype, size_t cap_bytes) {
+  return std::make_unique<CudaResidentGallery>(std::move(ctx), items, n, dtype, cap_bytes);
 }
 
 size_t resident_records(const internal::ResidentGallery& gallery) {

@@ -2,7 +2,8 @@
 // once. identify: the probes go up once, then per tile of records one strided-batched GEMM per probe
 // block and the fused decode + verifier kernel. verify: one pointer-list gemv per batch over the
 // resident copies. Records that do not fit stay in the caller's host memory and are streamed on every
-// call (see resident_gallery.cpp). No CUDA types here, so CPU-compiled tests can include it.
+// call (see resident_gallery.cpp); cap_bytes bounds the device memory for P (EngineOptions::gallery_cap_bytes,
+// 0 = no cap). No CUDA types here, so CPU-compiled tests can include it.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -17,7 +18,7 @@ class DeviceContext;
 
 std::unique_ptr<internal::ResidentGallery> make_resident_gallery(std::shared_ptr<DeviceContext> ctx,
                                                                  std::span<const internal::GalleryItem> items,
-                                                                 uint32_t n, Dtype dtype);
+                                                                 uint32_t n, Dtype dtype, size_t cap_bytes);
 
 // How many of a CUDA gallery's records stay in device memory (the rest are streamed); for tests.
 // Throws InvalidArgument when `gallery` was not made by make_resident_gallery.

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "spheremask/detail/hd.hpp"
+#include "spheremask/engine.hpp"
 #include "spheremask/error.hpp"
 
 namespace spheremask::cuda {
@@ -15,17 +16,19 @@ enum class HaarMethod { Orgqr, CompactWy };
 // Up to this n the compact-WY path is used. cusolverDnSorgqr runs one matrix per call, so small n is
 // launch-bound; WY is five batched calls per chunk but ~5n³ flop (VᵀV as a full GEMM, the solve, the
 // update) against orgqr's (4/3)n³, so it loses once the GPU is FLOP-bound. Measured on an H200
-// (bench/RESULTS.md, via SPHEREMASK_CUDA_HAAR): WY enrolls 3.4× faster at n = 512 and 2.1× at 1024;
+// (bench/RESULTS.md, via EngineOptions::cuda_haar): WY enrolls 3.4× faster at n = 512 and 2.1× at 1024;
 // n = 2048 is not measured yet, so the switch stays at 1024.
 constexpr uint32_t kCompactWyMaxN = 1024;
 
-// env: the value of SPHEREMASK_CUDA_HAAR; nullptr or "" chooses by n, "orgqr" or "wy" force a path.
-inline HaarMethod haar_method_for(uint32_t n, const char* env) {
-  const std::string v = env ? env : "";
-  if (v.empty()) return n <= kCompactWyMaxN ? HaarMethod::CompactWy : HaarMethod::Orgqr;
-  if (v == "orgqr") return HaarMethod::Orgqr;
-  if (v == "wy") return HaarMethod::CompactWy;
-  throw Error(ErrorCode::InvalidArgument, "SPHEREMASK_CUDA_HAAR=" + v + ": expected orgqr or wy");
+// choice: EngineOptions::cuda_haar; Auto chooses by n, Orgqr or Wy force a path.
+inline HaarMethod haar_method_for(uint32_t n, CudaHaar choice) {
+  switch (choice) {
+    case CudaHaar::Auto: return n <= kCompactWyMaxN ? HaarMethod::CompactWy : HaarMethod::Orgqr;
+    case CudaHaar::Orgqr: return HaarMethod::Orgqr;
+    case CudaHaar::Wy: return HaarMethod::CompactWy;
+  }
+  throw Error(ErrorCode::InvalidArgument,
+              "EngineOptions.cuda_haar: unknown value " + std::to_string(unsigned(choice)) + " (Auto, Orgqr or Wy)");
 }
 
 // Compact WY for one column-major n×n Householder matrix A with k = n−1 reflectors (τ_{n−1} = 0: the last

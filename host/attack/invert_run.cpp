@@ -11,6 +11,7 @@
 #include "spheremask/error.hpp"
 #include "spheremask/keys.hpp"
 #include "spheremask/store.hpp"
+#include "engine/engine_internals.hpp"
 #include "engine/template_prep.hpp"
 
 namespace spheremask::attack {
@@ -50,7 +51,7 @@ InvertReport invert_records(std::span<const Record> records, const InvertRunOpti
   eo.threads = 1;
   auto engine = (!bound || key_known) ? make_engine(params, Backend::Cpu, eo) : nullptr;
   std::vector<float> s_app;
-  if (key_known) s_app = internal::app_transform(engine->impl(), *o.app_key, first.n);
+  if (key_known) s_app = internal::app_transform(internal::EngineInternals::backend(*engine), *o.app_key, first.n);
 
   TeModel model;
   if (o.expander) {

@@ -11,6 +11,7 @@
 #include "spheremask/engine.hpp"
 #include "spheremask/error.hpp"
 #include "spheremask/keys.hpp"
+#include "engine/engine_internals.hpp"
 #include "engine/template_prep.hpp"
 
 namespace spheremask::attack {
@@ -48,7 +49,7 @@ size_t plra_accepted(std::span<const Record> records, const std::vector<float>& 
   const std::array<uint8_t, 32> id = key ? internal::app_id(*key) : std::array<uint8_t, 32>{};
   std::vector<float> t = u;
   if (key) {  // t = S_appᵀ·u, so that the engine's binding S_app·t gives u back
-    std::vector<float> s = internal::app_transform(engine->impl(), *key, n);
+    std::vector<float> s = internal::app_transform(internal::EngineInternals::backend(*engine), *key, n);
     cblas_sgemv(CblasRowMajor, CblasTrans, int(n), int(n), 1.0f, s.data(), int(n), u.data(), 1, 0.0f, t.data(), 1);
     secure_zero(s.data(), s.size() * sizeof(float));
   }

@@ -1,6 +1,7 @@
 // C API: expander, parameters, engine, records, enrollment, verification and identification.
 // Every entry point runs inside capi::guarded, so no exception crosses the C boundary.
 #include <cstring>
+#include <limits>
 #include <span>
 #include <string>
 #include <string_view>
@@ -122,6 +123,25 @@ sm_status sm_params_set_app_key(sm_params* params, const uint8_t app_key[32]) {
   });
 }
 
+sm_status sm_params_set_cuda_haar(sm_params* params, int haar) {
+  return guarded([&] {
+    require(params, "params");
+    if (haar != SM_CUDA_HAAR_AUTO && haar != SM_CUDA_HAAR_ORGQR && haar != SM_CUDA_HAAR_WY)
+      throw Error(ErrorCode::InvalidArgument, "haar: unknown value " + std::to_string(haar) +
+                                                  " (SM_CUDA_HAAR_AUTO, SM_CUDA_HAAR_ORGQR or SM_CUDA_HAAR_WY)");
+    params->engine_options.cuda_haar = CudaHaar(haar);
+  });
+}
+
+sm_status sm_params_set_gallery_cap_bytes(sm_params* params, uint64_t cap_bytes) {
+  return guarded([&] {
+    require(params, "params");
+    if (cap_bytes > std::numeric_limits<size_t>::max())
+      throw Error(ErrorCode::InvalidArgument, "cap_bytes: " + std::to_string(cap_bytes) + " exceeds the address space");
+    params->engine_options.gallery_cap_bytes = size_t(cap_bytes);
+  });
+}
+
 void sm_params_free(sm_params* params) {
   if (params && params->impl.app_key) secure_zero(params->impl.app_key->data(), 32);
   delete params;
@@ -134,7 +154,7 @@ sm_status sm_engine_create(const sm_params* params, int backend, int threads, in
     require(out, "out");
     *out = nullptr;
     require(params, "params");
-    EngineOptions options;
+    EngineOptions options = params->engine_options;
     options.threads = threads;
     options.device = device;
     auto e = std::make_unique<sm_engine>();

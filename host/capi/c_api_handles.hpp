@@ -22,6 +22,7 @@ struct sm_expander {
 };
 struct sm_params {
   spheremask::Params impl;
+  spheremask::EngineOptions engine_options;  // the CUDA switches; sm_engine_create adds threads and device
 };
 struct sm_engine {
   std::unique_ptr<spheremask::Engine> impl;

@@ -1,12 +1,14 @@
 #include "cli/cli_common.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <limits>
 
 #include "crypto/crypto.hpp"
 #include "tools/npy.hpp"
@@ -47,12 +49,35 @@ std::unique_ptr<Engine> EngineFlags::make(uint32_t m) const {
   EngineOptions o;
   o.threads = threads;
   o.device = device;
+  apply_cuda_environment(o);
   auto engine = make_engine(p, parse_backend(backend), o);
   const double bits = code_bits(p.n, p.alpha);
   if (bits < kWarnBits)
     std::fprintf(stderr, "spheremask: warning: code C(%u, %u) has %.1f bits (< %.0f recommended)\n", p.n, p.alpha, bits,
                  kWarnBits);
   return engine;
+}
+
+void apply_cuda_environment(EngineOptions& o) {
+  if (const char* v = std::getenv("SPHEREMASK_CUDA_HAAR"); v && *v) {
+    const std::string haar = v;
+    if (haar == "auto") o.cuda_haar = CudaHaar::Auto;
+    else if (haar == "orgqr") o.cuda_haar = CudaHaar::Orgqr;
+    else if (haar == "wy") o.cuda_haar = CudaHaar::Wy;
+    else throw Error(ErrorCode::InvalidArgument, "SPHEREMASK_CUDA_HAAR=" + haar + ": expected auto, orgqr or wy");
+  }
+  if (const char* v = std::getenv("SPHEREMASK_CUDA_GALLERY_CAP_MIB"); v && *v) {
+    const std::string text = v;
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long long mib = std::strtoull(text.c_str(), &end, 10);
+    // strtoull accepts a sign and wraps "-1"; a cap of 0 would hold nothing (no cap is: unset).
+    if (text.find_first_not_of("0123456789") != std::string::npos || *end != '\0' || errno == ERANGE || mib == 0 ||
+        mib > (std::numeric_limits<size_t>::max() >> 20))
+      throw Error(ErrorCode::InvalidArgument,
+                  "SPHEREMASK_CUDA_GALLERY_CAP_MIB=" + text + ": expected a whole number of MiB, at least 1");
+    o.gallery_cap_bytes = size_t(mib) << 20;
+  }
 }
 
 std::array<uint8_t, 32> parse_seed_hex(const std::string& hex) {

@@ -32,6 +32,12 @@ struct EngineFlags {
   std::unique_ptr<Engine> make(uint32_t m) const;
 };
 
+// The CUDA backend's switches, which only the command line reads from the environment (the library
+// takes them as EngineOptions): SPHEREMASK_CUDA_HAAR=auto|orgqr|wy → cuda_haar,
+// SPHEREMASK_CUDA_GALLERY_CAP_MIB=M (M ≥ 1) → gallery_cap_bytes. Unset or empty leaves the default;
+// any other value is Error{InvalidArgument} naming the variable. EngineFlags::make applies it.
+void apply_cuda_environment(EngineOptions& o);
+
 std::array<uint8_t, 32> parse_seed_hex(const std::string& hex);
 // Reads an application key file: exactly 32 raw bytes, or 64 hex digits (surrounding whitespace allowed).
 std::array<uint8_t, 32> read_app_key_file(const std::string& path);

@@ -40,8 +40,21 @@ Backend parse_backend(std::string_view name) {
 
 int cuda_device_count() { return internal::cuda_device_count_impl(); }
 
+namespace {
+
+// Enum fields may hold any value of their underlying type (a cast from a C caller's int).
+void validate(const EngineOptions& o) {
+  const auto haar = unsigned(o.cuda_haar);
+  if (haar > unsigned(CudaHaar::Wy))
+    throw Error(ErrorCode::InvalidArgument,
+                "EngineOptions.cuda_haar: unknown value " + std::to_string(haar) + " (Auto, Orgqr or Wy)");
+}
+
+}  // namespace
+
 std::unique_ptr<Engine> make_engine(const Params& params, Backend backend, const EngineOptions& options) {
   validate(params);
+  validate(options);
   if (backend == Backend::Auto) backend = cuda_device_count() > 0 ? Backend::Cuda : Backend::Cpu;
   auto impl = backend == Backend::Cuda ? internal::make_cuda_backend(options) : internal::make_cpu_backend(options);
   return std::make_unique<Engine>(params, std::move(impl), options);
@@ -50,6 +63,7 @@ std::unique_ptr<Engine> make_engine(const Params& params, Backend backend, const
 Engine::Engine(const Params& params, std::unique_ptr<BackendImpl> backend, const EngineOptions& options)
     : params_(params), options_(options), backend_(std::move(backend)), gallery_token_(std::make_shared<char>()) {
   validate(params_);
+  validate(options_);
   if (params_.expander) expander_id_ = params_.expander->id();
   if (params_.app_key) {
     app_id_ = internal::app_id(*params_.app_key);

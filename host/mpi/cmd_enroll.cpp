@@ -29,6 +29,7 @@ struct Opts {
   size_t batch = 256;
   std::string seed_hex;
   double progress_s = 10.0;
+  int batch_pause_ms = 0;  // hidden --batch-pause-ms: see add_enroll_command
 };
 
 // A shard this rank owns and the rows of the input it still has to enroll there.
@@ -37,13 +38,6 @@ struct ShardWork {
   Store store;
   std::vector<size_t> rows;
 };
-
-// Pause after each committed batch (milliseconds, from SPHEREMASK_MPI_BATCH_PAUSE_MS): slows a run so
-// that fault-injection tests can kill a rank while it is enrolling.
-int batch_pause_ms() {
-  const char* v = std::getenv("SPHEREMASK_MPI_BATCH_PAUSE_MS");
-  return v ? std::max(0, std::atoi(v)) : 0;
-}
 
 void run(const Opts& o, bool dtype_given, const Job& job) {
   const auto start = std::chrono::steady_clock::now();
@@ -116,7 +110,7 @@ void run(const Opts& o, bool dtype_given, const Job& job) {
   Report mine;
   mine.skipped = counts[1];
   mine.device = engine->device_name();
-  const int pause_ms = batch_pause_ms();
+  const int pause_ms = o.batch_pause_ms;
   mine.failure = capture([&] {
     for (auto& w : work) {
       const uint64_t before = mine.enrolled;
@@ -179,6 +173,11 @@ void add_enroll_command(CLI::App& app, const Job& job) {
                   "INSECURE: derive every secret from this 64-hex-digit seed (reproducible tests and benchmarks only)");
   cmd->add_option("--progress-interval", o->progress_s, "seconds between progress lines when stderr is not a terminal")
       ->capture_default_str();
+  // A test hook, left out of --help: pause after each committed batch so that fault-injection tests can
+  // kill a rank while it is enrolling.
+  cmd->add_option("--batch-pause-ms", o->batch_pause_ms, "milliseconds to sleep after each committed batch")
+      ->check(CLI::NonNegativeNumber)
+      ->group("");
   cmd->callback([o, cmd, &job] { run(*o, cmd->get_option("--dtype")->count() > 0, job); });
 }
 

@@ -5,11 +5,9 @@
 #include <cstdint>
 #include <string>
 
-#include "spheremask/export.hpp"
-
 namespace spheremask {
 
-class SPHEREMASK_API NpyMatrix {
+class NpyMatrix {
  public:
   // Throws Error{InvalidArgument | Io} naming the file and what is wrong (dtype, shape, order, size).
   static NpyMatrix open(const std::string& path);
@@ -32,10 +30,10 @@ class SPHEREMASK_API NpyMatrix {
   size_t rows_ = 0, cols_ = 0;
 };
 
-SPHEREMASK_API void write_npy_f32(const std::string& path, const float* data, size_t rows, size_t cols);
+void write_npy_f32(const std::string& path, const float* data, size_t rows, size_t cols);
 
 // Whole-file helpers used by the CLI; write_file_atomic writes a temporary file, fsyncs and renames.
-SPHEREMASK_API std::string read_file(const std::string& path);
-SPHEREMASK_API void write_file_atomic(const std::string& path, const void* data, size_t size);
+std::string read_file(const std::string& path);
+void write_file_atomic(const std::string& path, const void* data, size_t size);
 
 }  // namespace spheremask

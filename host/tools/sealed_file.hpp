@@ -7,7 +7,6 @@
 #include <string>
 #include <vector>
 
-#include "spheremask/export.hpp"
 #include "spheremask/keys.hpp"
 #include "spheremask/record.hpp"
 
@@ -20,9 +19,9 @@ struct SealedFile {
   std::vector<uint8_t> payload;  // SMSL
 };
 
-SPHEREMASK_API std::vector<uint8_t> make_sealed_file(const Record& record, const std::string& context,
+std::vector<uint8_t> make_sealed_file(const Record& record, const std::string& context,
                                                      const SecretKey& key, std::span<const uint8_t> plaintext);
 // Throws Error{InvalidRecord} naming what is malformed.
-SPHEREMASK_API SealedFile parse_sealed_file(std::span<const uint8_t> bytes, bool allow_weak = false);
+SealedFile parse_sealed_file(std::span<const uint8_t> bytes, bool allow_weak = false);
 
 }  // namespace spheremask

@@ -29,10 +29,21 @@ SPHEREMASK_API Backend parse_backend(std::string_view name);
 // error throws Error{Backend} naming it (Backend::Auto then fails instead of silently using the CPU).
 SPHEREMASK_API int cuda_device_count();
 
+// How the CUDA backend forms Q from the sampled Householder vectors (DESIGN §3). Auto: the batched
+// compact-WY form up to n = 1024, cuSOLVER orgqr above (the faster path at each n, bench/RESULTS.md).
+// Both give the same Q to float rounding; forcing one is for benchmarks and cross-checks.
+enum class CudaHaar : uint8_t { Auto = 0, Orgqr = 1, Wy = 2 };
+
+// Every setting of an engine is passed here; the library reads no environment variables.
 struct EngineOptions {
   int threads = 0;          // CPU worker threads; 0 = all cores
   int device = 0;           // CUDA device ordinal
   size_t batch_size = 0;    // templates per backend call; 0 = backend default
+  CudaHaar cuda_haar = CudaHaar::Auto;  // CUDA only; a value outside the enum is Error{InvalidArgument}
+  // CUDA only: at most this many bytes of device memory for a resident gallery's P (sharing a card,
+  // tests of streaming); records beyond it stay in host memory and are streamed on every call.
+  // 0 = no cap: 85% of the free device memory less slack and the per-call work buffers.
+  size_t gallery_cap_bytes = 0;
 };
 
 struct EnrollOptions {
@@ -57,6 +68,7 @@ namespace detail { struct Codeword; }
 namespace internal {
 class BackendImpl;
 class ResidentGallery;
+struct EngineInternals;  // library-internal access to the backend (host/engine/engine_internals.hpp)
 }  // namespace internal
 
 // Records of one configuration and one P dtype held where the engine computes: on a CUDA engine the
@@ -145,9 +157,8 @@ class SPHEREMASK_API Engine {
   // Normalized (and expanded, and application-bound) code-space vectors: count × n.
   std::vector<float> prepare(const float* templates, size_t count) const;
 
-  internal::BackendImpl& impl() { return *backend_; }
-
  private:
+  friend struct internal::EngineInternals;
   void check_record(const Record& r, size_t index) const;
   void check_gallery(const Gallery& g) const;
   // Called for each accepted pair (record index, matched codeword), possibly from several threads.

@@ -104,6 +104,13 @@ SPHEREMASK_API sm_status sm_params_create_with_expander(uint32_t m, uint32_t n, 
                                                         sm_params** out);
 /* Application binding (unlinkability across deployments): a 32-byte secret application key. */
 SPHEREMASK_API sm_status sm_params_set_app_key(sm_params* params, const uint8_t app_key[32]);
+/* Switches of the CUDA backend, applied by sm_engine_create (the CPU backend ignores them; the library
+ * reads no environment variables). haar: how Q is formed, an sm_cuda_haar value (AUTO: compact WY up to
+ * n = 1024, cuSOLVER orgqr above). cap_bytes: at most this much device memory for the P of a gallery
+ * held on the device during sm_identify (the rest is streamed from host memory); 0 = no cap. */
+typedef enum sm_cuda_haar { SM_CUDA_HAAR_AUTO = 0, SM_CUDA_HAAR_ORGQR = 1, SM_CUDA_HAAR_WY = 2 } sm_cuda_haar;
+SPHEREMASK_API sm_status sm_params_set_cuda_haar(sm_params* params, int haar);
+SPHEREMASK_API sm_status sm_params_set_gallery_cap_bytes(sm_params* params, uint64_t cap_bytes);
 SPHEREMASK_API void sm_params_free(sm_params* params);
 
 /* ---- engine ----------------------------------------------------------------------------------- */

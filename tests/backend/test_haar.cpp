@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "backend/backend_impl.hpp"
+#include "engine/engine_internals.hpp"
 #include "support/backends.hpp"
 #include "cpu/haar_cpu.hpp"
 #include "crypto/keyflow.hpp"
@@ -49,14 +49,14 @@ TEST_P(HaarTest, QIsOrthogonal) {
     for (int i = 0; i < 2; ++i) {
       const auto key = keyflow::deterministic_key("orth", golden_seed(), n * 10 + i);
       std::vector<float> q(size_t(n) * n);
-      engine->impl().haar(key.data(), n, q.data());
+      internal::EngineInternals::backend(*engine).haar(key.data(), n, q.data());
       EXPECT_LT(orthogonality_error(q, n), 1e-5) << "n " << n;
       // Same key, same matrix (deterministic), different key, different matrix.
       std::vector<float> q2(q.size());
-      engine->impl().haar(key.data(), n, q2.data());
+      internal::EngineInternals::backend(*engine).haar(key.data(), n, q2.data());
       EXPECT_EQ(q, q2);
       const auto key2 = keyflow::deterministic_key("orth", golden_seed(), n * 10 + i + 100);
-      engine->impl().haar(key2.data(), n, q2.data());
+      internal::EngineInternals::backend(*engine).haar(key2.data(), n, q2.data());
       EXPECT_NE(q, q2);
     }
   }
@@ -69,7 +69,7 @@ TEST_P(HaarTest, GoldenQDiagonal) {
   auto engine = engine_for(n, 8, backend());
   const auto key = keyflow::deterministic_key("Q", golden_seed(), 0);
   std::vector<float> q(size_t(n) * n);
-  engine->impl().haar(key.data(), n, q.data());
+  internal::EngineInternals::backend(*engine).haar(key.data(), n, q.data());
   for (int i = 0; i < 4; ++i) EXPECT_NEAR(q[size_t(i) * n + i], want[i], 1e-5) << "Q[" << i << "][" << i << "]";
 }
 
@@ -86,7 +86,7 @@ TEST_P(HaarTest, HaarMomentsSmallN) {
     double s_tr = 0, s_tr_sq = 0, s_tr2 = 0, s_tr2_sq = 0;
     for (int d = 0; d < N; ++d) {
       const auto key = keyflow::deterministic_key("moments", golden_seed(), uint64_t(n) * 100000 + d);
-      engine->impl().haar(key.data(), n, q.data());
+      internal::EngineInternals::backend(*engine).haar(key.data(), n, q.data());
       double tr = 0, tr2 = 0;
       for (uint32_t i = 0; i < n; ++i) tr += q[size_t(i) * n + i];
       for (uint32_t i = 0; i < n; ++i)
@@ -166,7 +166,7 @@ TEST_P(HaarTest, EnrolledPMapsTemplateToCodeword) {
       // Q from key_Q; x = random vector projected off t and Qᵀc; then P x must equal Q x.
       const auto kq = keyflow::deterministic_key("Q", golden_seed(), 5 + i);
       std::vector<float> q(size_t(n) * n);
-      engine->impl().haar(kq.data(), n, q.data());
+      internal::EngineInternals::backend(*engine).haar(kq.data(), n, q.data());
       std::vector<double> qtc(n, 0.0);  // Qᵀc
       for (uint32_t r = 0; r < n; ++r)
         for (uint32_t j = 0; j < n; ++j) qtc[j] += double(q[size_t(r) * n + j]) * cv[r];

@@ -17,7 +17,6 @@
 #include "support/backends.hpp"
 #include "support/expect_error.hpp"
 #include "cpu/haar_cpu.hpp"
-#include "support/scoped_env.hpp"
 #include "spheremask/error.hpp"
 
 namespace spheremask {
@@ -79,33 +78,32 @@ TEST(CompactWyReference, TInverseIsUpperWithReciprocalTauDiagonal) {
   EXPECT_EQ(w.stride_a, 25);
 }
 
-TEST(HaarMethodChoice, ByNAndEnvironment) {
-  EXPECT_EQ(cuda::haar_method_for(512, nullptr), HaarMethod::CompactWy);
-  EXPECT_EQ(cuda::haar_method_for(cuda::kCompactWyMaxN, ""), HaarMethod::CompactWy);
-  EXPECT_EQ(cuda::haar_method_for(cuda::kCompactWyMaxN + 1, nullptr), HaarMethod::Orgqr);
-  EXPECT_EQ(cuda::haar_method_for(512, "orgqr"), HaarMethod::Orgqr);
-  EXPECT_EQ(cuda::haar_method_for(8192, "wy"), HaarMethod::CompactWy);
-  EXPECT_ERROR_CODE(cuda::haar_method_for(512, "qr"), ErrorCode::InvalidArgument, "SPHEREMASK_CUDA_HAAR");
+TEST(HaarMethodChoice, ByNAndOption) {
+  EXPECT_EQ(cuda::haar_method_for(512, CudaHaar::Auto), HaarMethod::CompactWy);
+  EXPECT_EQ(cuda::haar_method_for(cuda::kCompactWyMaxN, CudaHaar::Auto), HaarMethod::CompactWy);
+  EXPECT_EQ(cuda::haar_method_for(cuda::kCompactWyMaxN + 1, CudaHaar::Auto), HaarMethod::Orgqr);
+  EXPECT_EQ(cuda::haar_method_for(512, CudaHaar::Orgqr), HaarMethod::Orgqr);
+  EXPECT_EQ(cuda::haar_method_for(8192, CudaHaar::Wy), HaarMethod::CompactWy);
+  EXPECT_ERROR_CODE(cuda::haar_method_for(512, CudaHaar(3)), ErrorCode::InvalidArgument, "cuda_haar");
 }
 
-using testing::ScopedEnv;
+EngineOptions haar_option(CudaHaar haar) {
+  EngineOptions o;
+  o.cuda_haar = haar;
+  return o;
+}
 
 TEST(CudaHaarPaths, OrgqrAndCompactWyMatchCpuHaar) {
   SM_SKIP_IF_UNAVAILABLE(Backend::Cuda);
   auto cpu = internal::make_cpu_backend({});
-  auto gpu = internal::make_cuda_backend({});
+  auto gpu_orgqr = internal::make_cuda_backend(haar_option(CudaHaar::Orgqr));
+  auto gpu_wy = internal::make_cuda_backend(haar_option(CudaHaar::Wy));
   for (uint32_t n : {2u, 64u, 257u, 512u, 1024u}) {
     const auto key = key_for(n);
     std::vector<float> q_cpu(size_t(n) * n), q_orgqr(q_cpu.size()), q_wy(q_cpu.size());
     cpu->haar(key.data(), n, q_cpu.data());
-    {
-      ScopedEnv env("SPHEREMASK_CUDA_HAAR", "orgqr");
-      gpu->haar(key.data(), n, q_orgqr.data());
-    }
-    {
-      ScopedEnv env("SPHEREMASK_CUDA_HAAR", "wy");
-      gpu->haar(key.data(), n, q_wy.data());
-    }
+    gpu_orgqr->haar(key.data(), n, q_orgqr.data());
+    gpu_wy->haar(key.data(), n, q_wy.data());
     float d_orgqr = 0, d_wy = 0;
     for (size_t e = 0; e < q_cpu.size(); ++e) {
       d_orgqr = std::max(d_orgqr, std::fabs(q_orgqr[e] - q_cpu[e]));
@@ -122,21 +120,15 @@ TEST(CudaHaarPaths, BatchedEnrollmentAgreesAcrossPaths) {
   Params params;
   params.m = params.n = 512;
   params.alpha = 16;
-  auto gpu = make_engine(params, Backend::Cuda);
+  auto gpu_orgqr = make_engine(params, Backend::Cuda, haar_option(CudaHaar::Orgqr));
+  auto gpu = make_engine(params, Backend::Cuda, haar_option(CudaHaar::Wy));
   const size_t count = 40;
   std::vector<float> t(count * params.m);
   for (size_t i = 0; i < t.size(); ++i) t[i] = std::sin(0.37f * float(i) + 0.1f * float(i % 7));  // non-secret data
   EnrollOptions options;
   options.insecure_seed = key_for(7);
-  std::vector<Record> by_orgqr, by_wy;
-  {
-    ScopedEnv env("SPHEREMASK_CUDA_HAAR", "orgqr");
-    by_orgqr = gpu->enroll(t.data(), count, options);
-  }
-  {
-    ScopedEnv env("SPHEREMASK_CUDA_HAAR", "wy");
-    by_wy = gpu->enroll(t.data(), count, options);
-  }
+  const std::vector<Record> by_orgqr = gpu_orgqr->enroll(t.data(), count, options);
+  const std::vector<Record> by_wy = gpu->enroll(t.data(), count, options);
   ASSERT_EQ(by_orgqr.size(), by_wy.size());
   for (size_t i = 0; i < count; ++i) {
     EXPECT_EQ(by_orgqr[i].verifier, by_wy[i].verifier);

@@ -1,7 +1,7 @@
 // Device-resident galleries. CPU tests: the placement arithmetic (what stays resident,
 // what is streamed, identification tiles). Cuda tests: a gallery loaded once on the GPU identifies
 // exactly the ids the CPU does and verifies exactly as per-call verification, for f32 and f16, also
-// when a small memory cap (SPHEREMASK_CUDA_GALLERY_CAP_MIB) forces most of it to be streamed.
+// when a small memory cap (EngineOptions::gallery_cap_bytes) forces most of it to be streamed.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -15,7 +15,6 @@
 #include "backend/backend_impl.hpp"
 #include "support/backends.hpp"
 #include "support/expect_error.hpp"
-#include "support/scoped_env.hpp"
 #include "spheremask/error.hpp"
 #include "support/test_util.hpp"
 
@@ -23,7 +22,6 @@ namespace spheremask {
 namespace {
 
 using cuda::plan_gallery;
-using testing::ScopedEnv;
 
 TEST(GalleryPlan, AllResidentWhenItFits) {
   const auto p = plan_gallery(10, 1000, 10000);
@@ -52,13 +50,11 @@ TEST(GalleryPlan, StreamsTheRestThroughAQuarterOfTheBudget) {
   }
 }
 
-TEST(GalleryPlan, CapFromEnvironment) {
-  EXPECT_EQ(cuda::gallery_cap_bytes(nullptr), SIZE_MAX);
-  EXPECT_EQ(cuda::gallery_cap_bytes(""), SIZE_MAX);
-  EXPECT_EQ(cuda::gallery_cap_bytes("3"), size_t(3) << 20);
-  EXPECT_ERROR_CODE(cuda::gallery_cap_bytes("3M"), ErrorCode::InvalidArgument, "SPHEREMASK_CUDA_GALLERY_CAP_MIB");
-  EXPECT_ERROR_CODE(cuda::gallery_cap_bytes("-1"), ErrorCode::InvalidArgument);
-  EXPECT_ERROR_CODE(cuda::gallery_cap_bytes("x"), ErrorCode::InvalidArgument);
+TEST(GalleryPlan, BudgetIsTheUsableMemoryUnderTheCap) {
+  EXPECT_EQ(cuda::gallery_budget_bytes(size_t(5) << 30, 0), size_t(5) << 30);  // 0 = no cap
+  EXPECT_EQ(cuda::gallery_budget_bytes(size_t(5) << 30, size_t(3) << 20), size_t(3) << 20);
+  EXPECT_EQ(cuda::gallery_budget_bytes(1000, size_t(3) << 20), 1000u);  // a cap never adds memory
+  EXPECT_EQ(cuda::gallery_budget_bytes(0, 1), 0u);
 }
 
 TEST(GalleryPlan, IdentifyTilesFitTheWorkBudget) {
@@ -109,11 +105,11 @@ Fixture make_fixture(Dtype dtype, size_t gallery) {
 }
 
 // identify(Gallery) == CPU identify; verify(Gallery, index) == per-call verify for a shuffled index
-// with repeats (probe i against record index[i]).
-void expect_resident_matches(Dtype dtype, size_t gallery) {
+// with repeats (probe i against record index[i]). gpu_options: the GPU engine's (a gallery cap).
+void expect_resident_matches(Dtype dtype, size_t gallery, const EngineOptions& gpu_options = {}) {
   const Fixture f = make_fixture(dtype, gallery);
   auto cpu = make_engine(params(dtype), Backend::Cpu);
-  auto gpu = make_engine(params(dtype), Backend::Cuda);
+  auto gpu = make_engine(params(dtype), Backend::Cuda, gpu_options);
   const auto expected = cpu->identify(f.probes.data(), f.probe_count, f.records);
   const auto loaded = gpu->load_gallery(f.records);
   const auto got = gpu->identify(f.probes.data(), f.probe_count, *loaded);
@@ -153,7 +149,8 @@ TEST(CudaResidentGallery, IdentifyAndVerifyMatchCpuF16) {
 // several chunks on every call.
 TEST(CudaResidentGallery, StreamsWhatDoesNotFitUnderACap) {
   SM_SKIP_IF_UNAVAILABLE(Backend::Cuda);
-  ScopedEnv cap("SPHEREMASK_CUDA_GALLERY_CAP_MIB", "1");
+  EngineOptions capped;
+  capped.gallery_cap_bytes = size_t(1) << 20;
   constexpr size_t kGallery = 50;
   for (Dtype dtype : {Dtype::F32, Dtype::F16}) {
     const size_t p_bytes = size_t(kDim) * kDim * dtype_size(dtype);
@@ -161,11 +158,11 @@ TEST(CudaResidentGallery, StreamsWhatDoesNotFitUnderACap) {
     ASSERT_LT(plan.resident, kGallery);
     ASSERT_LT(plan.stream_chunk, kGallery - plan.resident);  // at least two streamed chunks
     const Fixture f = make_fixture(dtype, kGallery);
-    auto backend = internal::make_cuda_backend({});
+    auto backend = internal::make_cuda_backend(capped);
     std::vector<internal::GalleryItem> items;
     for (const auto& r : f.records) items.push_back({r.p.data(), r.salt.data(), r.verifier.data()});
     EXPECT_EQ(cuda::resident_records(*backend->make_gallery(items, kDim, dtype)), plan.resident);
-    expect_resident_matches(dtype, kGallery);
+    expect_resident_matches(dtype, kGallery, capped);
   }
 }
 

@@ -37,6 +37,12 @@ soname=$(objdump -p "$libdir/libspheremask.so" | awk '/SONAME/ {print $2}')
 leaked=$(nm -DC --defined-only "$libdir/libspheremask.so" | awk '{ $1 = ""; $2 = ""; print }' |
          grep -v -E '^ +(sm_|spheremask::|typeinfo for spheremask::|typeinfo name for spheremask::|vtable for spheremask::)' || true)
 [[ -z "$leaked" ]] || fail "symbols outside the API are exported:"$'\n'"$leaked"
+# The command-line tools' code (host/tools, eval, attack, shard: the static spheremask_tools) is not in the
+# library at all: neither exported nor hidden (the full symbol table, when the library is not stripped).
+tool_symbols='spheremask::(eval|security|attack|shard)::|spheremask::(NpyMatrix|write_npy_f32|read_file|write_file_atomic|make_sealed_file|parse_sealed_file)\b'
+tools_in_lib=$( { nm -DC --defined-only "$libdir/libspheremask.so"; nm -C --defined-only "$libdir/libspheremask.so" 2>/dev/null; } |
+               grep -E "$tool_symbols" | head -5 || true)
+[[ -z "$tools_in_lib" ]] || fail "CLI-only code is in libspheremask.so:"$'\n'"$tools_in_lib"
 "$prefix/bin/spheremask" --help > /dev/null || fail "installed CLI does not run"
 
 step "find_package: configure, build, run"

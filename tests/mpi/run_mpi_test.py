@@ -170,10 +170,9 @@ def case_equal(work):
 def case_resume(work):
     shards, count = 3, 90
     ids = make_inputs(work, count)
-    env = dict(ENV, SPHEREMASK_MPI_BATCH_PAUSE_MS="150")
     p = subprocess.Popen([MPIEXEC, "-np", str(RANKS), "--oversubscribe", MPI_TOOL] +
-                         enroll_args(work, shards, ["--batch", "2"]), stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True, env=env)
+                         enroll_args(work, shards, ["--batch", "2", "--batch-pause-ms", "150"]),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
     # Wait until some batches are committed, then SIGKILL rank 1 (found by its launcher-given rank).
     victim, deadline = None, time.monotonic() + 60
     while victim is None and time.monotonic() < deadline:
