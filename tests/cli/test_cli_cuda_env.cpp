@@ -4,34 +4,40 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "support/scoped_env.hpp"
+#include "support/run_cli.hpp"
 #include "support/test_store_util.hpp"
 
 namespace spheremask {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::CliOptions;
 using testing::CliResult;
-using testing::ScopedEnv;
 using testing::ScratchDir;
 
 class CliCudaEnvironment : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::exists(SPHEREMASK_CLI_PATH)) GTEST_SKIP() << "CLI not built: " << SPHEREMASK_CLI_PATH;
+    SPHEREMASK_SKIP_WITHOUT_CLI();
     const auto rows = testing::random_unit_rows(3, 128, 11);
     write_npy_f32(dir_.file("t.npy"), rows.data(), 3, 128);
   }
-  CliResult enroll(const std::string& out) {
-    return testing::run_cli(dir_, {"enroll", "--templates", dir_.file("t.npy"), "--out", dir_.file(out), "--backend",
-                                   "cpu", "--threads", "1"});
+  CliResult enroll(const std::string& out, const CliOptions& env) {
+    return testing::run_cli({"enroll", "--templates", dir_.file("t.npy"), "--out", dir_.file(out), "--backend", "cpu",
+                             "--threads", "1"},
+                            env);
+  }
+  static CliOptions with(std::vector<std::pair<std::string, std::optional<std::string>>> vars) {
+    CliOptions o;
+    o.env = std::move(vars);
+    return o;
   }
   void expect_refused(const char* variable, const char* value, const std::string& out) {
-    ScopedEnv env(variable, value);
-    const CliResult r = enroll(out);
+    const CliResult r = enroll(out, with({{variable, value}}));
     EXPECT_EQ(r.exit_code, 2) << variable << "=" << value << ": " << r.err;
     EXPECT_NE(r.err.find(std::string(variable) + "=" + value), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("(invalid argument)"), std::string::npos) << r.err;
@@ -48,13 +54,10 @@ TEST_F(CliCudaEnvironment, BadValuesAreRefusedBeforeAnythingIsWritten) {
 }
 
 TEST_F(CliCudaEnvironment, GoodValuesAreAccepted) {
-  ScopedEnv haar("SPHEREMASK_CUDA_HAAR", "orgqr");
-  ScopedEnv cap("SPHEREMASK_CUDA_GALLERY_CAP_MIB", "1");
-  const CliResult r = enroll("ok");
+  const CliResult r = enroll("ok", with({{"SPHEREMASK_CUDA_HAAR", "orgqr"}, {"SPHEREMASK_CUDA_GALLERY_CAP_MIB", "1"}}));
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(fs::exists(dir_.file("ok")));
-  ScopedEnv empty("SPHEREMASK_CUDA_HAAR", "");  // empty = unset
-  EXPECT_EQ(enroll("ok-empty").exit_code, 0);
+  EXPECT_EQ(enroll("ok-empty", with({{"SPHEREMASK_CUDA_HAAR", ""}})).exit_code, 0);  // empty = unset
 }
 
 }  // namespace
