@@ -33,6 +33,11 @@ struct EngineOptions {
   int threads = 0;          // CPU worker threads; 0 = all cores
   int device = 0;           // CUDA device ordinal
   size_t batch_size = 0;    // templates per backend call; 0 = backend default
+  // CUDA, f16 galleries: identify on tensor cores (f16 P × the probes split into two f16 parts, FP32
+  // accumulation). Its decisions equal the CPU's except where a probe's α-th and (α+1)-th |y| are
+  // within the bound of cuda/gallery/split_product.hpp (~3·10⁻⁴·max|P||t| at n = 512). Off by default
+  // until a GPU run has measured it; the default multiplies in f32, as the CPU does.
+  bool identify_tensor_cores = false;
 };
 
 struct EnrollOptions {
