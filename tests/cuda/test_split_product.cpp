@@ -32,13 +32,14 @@ using cuda::split_element;
 using cuda::split_scale;
 
 TEST(SplitProduct, ScaleIsAPowerOfTwoThatPutsTheLargestElementBelow2To14) {
-  for (float m : {1e-30f, 1e-6f, 0.044f, 0.5f, 1.0f, 3.0f, 8191.0f, 16384.0f, 1e20f}) {
+  for (float m : {1e-20f, 1e-6f, 0.044f, 0.5f, 1.0f, 3.0f, 8191.0f, 16384.0f, 1e20f}) {
     const float s = split_scale(m);
     int e = 0;
     EXPECT_EQ(std::frexp(s, &e), 0.5f) << m;  // a power of two
     EXPECT_GE(double(m) * s, 8192.0) << m;
     EXPECT_LT(double(m) * s, 16384.0) << m;
   }
+  EXPECT_EQ(split_scale(1e-35f), std::ldexp(1.0f, 100));  // clamped: s stays a normal float
   EXPECT_EQ(split_scale(0.0f), 1.0f);
   EXPECT_EQ(split_scale(std::nanf("")), 1.0f);
 }
@@ -103,28 +104,33 @@ double top_gap(const std::vector<float>& y, uint32_t alpha) {
   return double(std::fabs(y[order[alpha - 1]])) - double(std::fabs(y[order[alpha]]));
 }
 
-// Gap in units of decision_bound (relative_gap · bound of the tie's own t), solved in double.
-NearTie make_near_tie(uint32_t n, uint32_t seed, double relative_gap) {
+// A random orthogonal P rounded to f16 and the solutions of P t = y (y: a target with an exact tie at
+// ranks α and α+1) and of P d = sign(y_B)·e_B (lowers |y_B| alone); near ties at any gap derive from it.
+struct TieFamily {
+  uint32_t n;
+  std::vector<uint16_t> p;
+  std::vector<float> p32;
+  std::vector<double> solved;  // [t at the tie | d]
+};
+
+TieFamily make_family(uint32_t n, uint32_t seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<double> normal(0.0, 1.0 / std::sqrt(double(n)));
-  NearTie c;
-  c.p.resize(size_t(n) * n);
-  c.p32.resize(c.p.size());
-  std::vector<double> q(c.p.size()), tau(n);  // Q of a Gaussian matrix's QR: Haar-like, well conditioned
+  TieFamily f{n, std::vector<uint16_t>(size_t(n) * n), std::vector<float>(size_t(n) * n), {}};
+  std::vector<double> q(f.p.size()), tau(n);  // Q of a Gaussian matrix's QR: Haar-like, well conditioned
   for (auto& v : q) v = normal(rng);
   EXPECT_EQ(LAPACKE_dgeqrf(LAPACK_COL_MAJOR, int(n), int(n), q.data(), int(n), tau.data()), 0);
   EXPECT_EQ(LAPACKE_dorgqr(LAPACK_COL_MAJOR, int(n), int(n), int(n), q.data(), int(n), tau.data()), 0);
-  std::vector<double> a(c.p.size());  // column-major for LAPACKE
+  std::vector<double> a(f.p.size());  // column-major for LAPACKE
   for (uint32_t i = 0; i < n; ++i)
     for (uint32_t j = 0; j < n; ++j) {
       const uint16_t h = detail::float_to_half(float(q[i + size_t(j) * n]));
-      c.p[size_t(i) * n + j] = h;
-      c.p32[size_t(i) * n + j] = detail::half_to_float(h);
-      a[i + size_t(j) * n] = c.p32[size_t(i) * n + j];
+      f.p[size_t(i) * n + j] = h;
+      f.p32[size_t(i) * n + j] = detail::half_to_float(h);
+      a[i + size_t(j) * n] = f.p32[size_t(i) * n + j];
     }
   // Target y: random, with the (α+1)-th magnitude raised to the α-th (a tie) and every other element
-  // moved 0.01 away from it (far beyond any bound here, so that the tie is the only near one); and the
-  // direction that lowers |y_B| alone.
+  // moved 0.01 away from it (far beyond any bound here, so that the tie is the only near one).
   std::vector<double> y(n);
   for (auto& v : y) v = normal(rng);
   std::vector<uint32_t> order(n);
@@ -137,38 +143,44 @@ NearTie make_near_tie(uint32_t n, uint32_t seed, double relative_gap) {
     if (r + 1 < kAlpha) v = std::copysign(std::fabs(v) + 0.01, v);
     if (r > kAlpha) v = std::copysign(std::max(std::fabs(v) - 0.01, 0.0), v);
   }
-  std::vector<double> rhs(2 * size_t(n), 0.0);  // column 0: y; column 1: sign(y_B)·e_B
-  std::copy(y.begin(), y.end(), rhs.begin());
-  rhs[n + ib] = y[ib] < 0 ? -1.0 : 1.0;
+  f.solved.assign(2 * size_t(n), 0.0);
+  std::copy(y.begin(), y.end(), f.solved.begin());
+  f.solved[n + ib] = y[ib] < 0 ? -1.0 : 1.0;
   std::vector<lapack_int> pivots(n);
-  EXPECT_EQ(LAPACKE_dgesv(LAPACK_COL_MAJOR, int(n), 2, a.data(), int(n), pivots.data(), rhs.data(), int(n)), 0);
-  const auto probe = [&](double gap) {
-    std::vector<float> t(n);
-    for (uint32_t j = 0; j < n; ++j) t[j] = float(rhs[j] - gap * rhs[n + j]);
-    return t;
-  };
-  const auto fill = [&](double gap) {
-    c.t = probe(gap);
-    c.y_cpu.assign(n, 0.0f);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, 1, int(n), int(n), 1.0f, c.t.data(), int(n), c.p32.data(),
-                int(n), 0.0f, c.y_cpu.data(), int(n));
-    c.abs_dot_max = c.abs_row_max = 0;
-    for (uint32_t i = 0; i < n; ++i) {
-      double dot = 0, row = 0;
-      for (uint32_t j = 0; j < n; ++j) {
-        dot += std::fabs(double(c.p32[size_t(i) * n + j]) * c.t[j]);
-        row += std::fabs(c.p32[size_t(i) * n + j]);
-      }
-      c.abs_dot_max = std::max(c.abs_dot_max, dot);
-      c.abs_row_max = std::max(c.abs_row_max, row);
+  EXPECT_EQ(LAPACKE_dgesv(LAPACK_COL_MAJOR, int(n), 2, a.data(), int(n), pivots.data(), f.solved.data(), int(n)), 0);
+  return f;
+}
+
+// The family's probe at `gap` (absolute, in exact arithmetic) with what the CPU backend computes for it.
+NearTie at_gap(const TieFamily& f, double gap) {
+  const uint32_t n = f.n;
+  NearTie c;
+  c.p = f.p;
+  c.p32 = f.p32;
+  c.t.resize(n);
+  for (uint32_t j = 0; j < n; ++j) c.t[j] = float(f.solved[j] - gap * f.solved[n + j]);
+  c.y_cpu.assign(n, 0.0f);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, 1, int(n), int(n), 1.0f, c.t.data(), int(n), c.p32.data(),
+              int(n), 0.0f, c.y_cpu.data(), int(n));
+  for (uint32_t i = 0; i < n; ++i) {
+    double dot = 0, row = 0;
+    for (uint32_t j = 0; j < n; ++j) {
+      dot += std::fabs(double(c.p32[size_t(i) * n + j]) * c.t[j]);
+      row += std::fabs(c.p32[size_t(i) * n + j]);
     }
-    c.cpu_gap = top_gap(c.y_cpu, kAlpha);
-  };
-  fill(0.0);
-  float max_abs = 0;
-  for (float v : c.t) max_abs = std::max(max_abs, std::fabs(v));
-  fill(relative_gap * decision_bound(n, c.abs_dot_max, c.abs_row_max, split_scale(max_abs)));
+    c.abs_dot_max = std::max(c.abs_dot_max, dot);
+    c.abs_row_max = std::max(c.abs_row_max, row);
+  }
+  c.cpu_gap = top_gap(c.y_cpu, kAlpha);
   return c;
+}
+
+// Gap in units of decision_bound (taken at the tie's own t and scale).
+NearTie make_near_tie(const TieFamily& f, double relative_gap) {
+  const NearTie tie = at_gap(f, 0.0);
+  float max_abs = 0;
+  for (float v : tie.t) max_abs = std::max(max_abs, std::fabs(v));
+  return at_gap(f, relative_gap * decision_bound(f.n, tie.abs_dot_max, tie.abs_row_max, split_scale(max_abs)));
 }
 
 bool same_codeword(const std::vector<float>& y1, const std::vector<float>& y2, uint32_t alpha) {
@@ -198,8 +210,9 @@ TEST(SplitProduct, EmulatedDecisionsMatchTheCpuOutsideTheBoundAndDifferOnlyInsid
   const double relative_gaps[] = {0.0, 1e-4, 1e-3, 1e-2, 0.05, 0.2, 0.5, 0.9, 1.05, 1.2, 1.5, 2.0, 4.0};
   size_t outside = 0, differ_inside = 0, lo_matters = 0;
   for (uint32_t seed = 1; seed <= 8; ++seed) {
+    const TieFamily family = make_family(n, seed);
     for (double rel : relative_gaps) {
-      const NearTie c = make_near_tie(n, seed, rel);
+      const NearTie c = make_near_tie(family, rel);
       float s = 1;
       const auto y_rz = emulated(c, true, true, &s);
       const auto y_rn = emulated(c, false, true);
@@ -229,8 +242,10 @@ TEST(CudaTensorCoreIdentify, NearTiesJustOutsideTheBoundMatchTheCpu) {
   constexpr uint32_t n = 256;
   std::vector<NearTie> ties;
   const double relative_gaps[] = {1.05, 1.2, 1.5, 2.0};
-  for (uint32_t seed = 1; seed <= 12; ++seed)
-    for (double rel : relative_gaps) ties.push_back(make_near_tie(n, 100 + seed, rel));
+  for (uint32_t seed = 1; seed <= 12; ++seed) {
+    const TieFamily family = make_family(n, 100 + seed);
+    for (double rel : relative_gaps) ties.push_back(make_near_tie(family, rel));
+  }
   std::vector<float> probes;
   float max_abs = 0;
   for (const auto& c : ties) {
