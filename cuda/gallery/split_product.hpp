@@ -12,11 +12,13 @@
 // what the record stores, so the product is exact in P):
 //  * split: |t_j − s⁻¹(hi_j + 2^-11·lo_j)| ≤ 2^-22|t_j| + 2^-36/s (f16 unit roundoff 2^-11 twice; the
 //    2^-36 covers hi or lo falling into f16's subnormals);
-//  * GEMMs: f16 × f16 products are exact in f32 (11 + 11 significant bits); accumulation of n terms in
-//    any order and blocking with a relative error ≤ u_tc per addition, u_tc = 2^-22 (4× the f32 unit
-//    roundoff: covers round-toward-zero and the truncated significand alignment of tensor-core adders,
-//    Fasi et al., "Numerical behavior of NVIDIA tensor cores", 2021): γ(n, u_tc)·(1+2^-10)·a_i over
-//    both GEMMs, plus one rounding of the β = 1 sum, ≤ 2·u_tc·a_i;
+//  * GEMMs: f16 × f16 products are exact in f32 (11 + 11 significant bits); the accumulation of n terms,
+//    in any order, is taken to err by at most γ(n, u_tc)·Σ|terms| with u_tc = 2^-22 (4× the f32 unit
+//    roundoff). That covers recursive summation rounding toward zero (2^-23 per addition) and the blocked
+//    adders of tensor cores that align k products and the accumulator to the largest exponent with
+//    truncation (Fasi et al., "Numerical behavior of NVIDIA tensor cores", 2021): (n/k)·(k+1)·2^-23 ≤
+//    n·2^-22 for every block size k ≥ 1. Over both GEMMs γ(n, u_tc)·(1+2^-10)·a_i, plus one rounding of
+//    the β = 1 sum, ≤ 2·u_tc·a_i;
 //  * the CPU reference (f32 GEMM over P widened to f32, any order, FMA or not): γ(n, 2^-24)·a_i.
 // So |y_gpu,i − y_cpu,i| ≤ D with D = max_i (E_gpu,i + E_cpu,i). If the CPU's α-th and (α+1)-th |y|
 // differ by more than 2D, both select the same α indices with the same signs (any selected |y_cpu| > 2D
