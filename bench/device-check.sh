@@ -6,6 +6,8 @@
 #   bench        `spheremask bench --backend cuda`: enroll and per-call verify at n = 512 … 8192
 #   resident     verify against a resident gallery (f16 and f32)
 #   identify     1:N identify against a resident f16 gallery
+#   tensor-cores the same identify rows with and without --identify-tensor-cores, back to back, and
+#                resident verify at n = 512 (the rows of the host-bound GPU paths)
 #   peer         the PyTorch peer on the same GPU (bench/peers/ironmask_torch.py), when torch sees CUDA
 #   haar         enroll at n = 512 and 1024 through each Haar path (SPHEREMASK_CUDA_HAAR=orgqr|wy, read by the CLI)
 #   expander     enroll and verify through a template expander (m = 512 → n = 1024)
@@ -53,7 +55,7 @@ left() {
 
 # SECTIONS picks what runs (default: all, in this order), so that a second call can run only what the
 # first one did not reach: tests train-tests compare bench peer resident identify haar expander train
-SECTIONS=${SECTIONS:-tests train-tests compare bench peer resident identify haar expander train}
+SECTIONS=${SECTIONS:-tests train-tests compare bench peer resident identify tensor-cores haar expander train}
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 
 say "build=$BUILD out=$OUT budget=${BUDGET_S}s sections: $SECTIONS"
@@ -179,6 +181,24 @@ if want identify; then
     read -r n g q <<<"$row"
     run_row "\"mode\":\"resident\"" 45 "$CLI" bench --op identify --resident --backend cuda --dtype f16 --n "$n" \
       --alpha "$ALPHA" --gallery "$g" --probes "$q" --json
+  done
+fi
+
+# 4b. Identification on tensor cores (EngineOptions::identify_tensor_cores; cuda/gallery/split_product.hpp):
+#     each row through the f32 path (mode resident) and the tensor-core path (mode resident-tc), back to
+#     back; then resident verify at n = 512, whose host work per probe the gather kernel removed. Both
+#     paths must find every genuine probe and nothing else (run_row checks it).
+if want tensor-cores; then
+  for row in "512 20000 64" "512 20000 512"; do
+    read -r n g q <<<"$row"
+    run_row "\"mode\":\"resident\"" 45 "$CLI" bench --op identify --resident --backend cuda --dtype f16 --n "$n" \
+      --alpha "$ALPHA" --gallery "$g" --probes "$q" --json
+    run_row "\"mode\":\"resident-tc\"" 45 "$CLI" bench --op identify --resident --backend cuda --dtype f16 --n "$n" \
+      --alpha "$ALPHA" --gallery "$g" --probes "$q" --identify-tensor-cores --json
+  done
+  for dtype in f32 f16; do
+    run_row "\"mode\":\"resident\"" 30 "$CLI" bench --op verify --resident --backend cuda --dtype "$dtype" --n 512 \
+      --alpha "$ALPHA" --count 8192 --json
   done
 fi
 

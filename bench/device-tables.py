@@ -12,6 +12,8 @@ for key, bw, peak in table:
     if key in name:
         hbm, fp32, known = bw, peak, True
         break
+# Dense FP16 tensor-core peak with FP32 accumulation (H100/H200 SXM datasheet; the PCIe H100: 756 T).
+tc16 = 756e12 if "PCIe" in name else 989.4e12
 pcie = 50e9
 rows = [json.loads(l) for l in open(raw) if l.strip()]
 # The peer keeps P on the GPU; per call it reads P back for the MACs, resident it remembers MAC outcomes.
@@ -32,6 +34,8 @@ for r in rows:
         # One pass reads the gallery (memory) and multiplies it by the probes in f32 (2n² flop per
         # comparison): with hundreds of probes the pass is arithmetic-bound, so the floor is the slower.
         floor = min(b["probes"] * hbm / p_bytes, fp32 / (2.0 * n * n))
+        if b.get("tensor_cores"):  # two f16 GEMMs (hi and lo of the probes): 4n² tensor-core flop
+            floor = min(b["probes"] * hbm / p_bytes, tc16 / (4.0 * n * n))
         pcie_floor = b["probes"] * pcie / p_bytes
         count = "%d×%d" % (b["gallery"], b["probes"])
     elif op == "verify":
@@ -53,7 +57,8 @@ lines = ["# spheremask device check: %s" % (name or "unknown GPU"), "",
          "Floors (DESIGN §5): verify = HBM %.1f TB/s / bytes of P; enroll = FP32 %.1f TFLOP/s / ((4/3)n³)%s; "
          "PCIe floor = 50 GB/s / bytes of P." % (hbm / 1e12, fp32 / 1e12, "" if known else " (GPU not in table: H100 assumed)"),
          "Identify rows: per second = probe×record comparisons; floor = one pass over the resident gallery per call "
-         "or 2n² FP32 flop per comparison, whichever is slower.",
+         "or 2n² FP32 flop per comparison, whichever is slower (tensor-core rows, mode resident-tc: 4n² FP16 "
+         "tensor-core flop at %.0f TFLOP/s)." % (tc16 / 1e12),
          "", "| op | mode | dtype | n | α | count | per second | floor/s | of floor | PCIe floor/s | of PCIe floor | torch/s | × torch |",
          "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
 for x in results:

@@ -69,6 +69,7 @@ class CudaBackend final : public BackendImpl {
     name_ = std::string(prop.name) + " (device " + std::to_string(device) + ", cc " + std::to_string(prop.major) +
             "." + std::to_string(prop.minor) + ", " + std::to_string(prop.totalGlobalMem >> 20) + " MiB)";
     ctx_ = std::make_shared<cuda::DeviceContext>(device, resolve_threads(options.threads));
+    tensor_cores_ = options.identify_tensor_cores;
   }
 
   Backend kind() const override { return Backend::Cuda; }
@@ -109,11 +110,11 @@ class CudaBackend final : public BackendImpl {
   std::vector<IdentifyHit> identify(std::span<const GalleryItem> gallery, const float* probes, size_t probe_count,
                                     uint32_t n, uint32_t alpha, Dtype dtype) override {
     if (gallery.empty() || probe_count == 0) return {};
-    return cuda::make_resident_gallery(ctx_, gallery, n, dtype, gallery_cap_bytes_)->identify(probes, probe_count, alpha);
+    return cuda::make_resident_gallery(ctx_, gallery, n, dtype, gallery_cap_bytes_, tensor_cores_)->identify(probes, probe_count, alpha);
   }
 
   std::unique_ptr<ResidentGallery> make_gallery(std::span<const GalleryItem> items, uint32_t n, Dtype dtype) override {
-    return cuda::make_resident_gallery(ctx_, items, n, dtype, gallery_cap_bytes_);
+    return cuda::make_resident_gallery(ctx_, items, n, dtype, gallery_cap_bytes_, tensor_cores_);
   }
 
   void expand(const Expander& e, const float* in, size_t count, float* out) override {
@@ -258,6 +259,7 @@ class CudaBackend final : public BackendImpl {
   CudaHaar haar_;             // how Q is formed (EngineOptions::cuda_haar)
   size_t gallery_cap_bytes_;  // device bytes for a resident gallery's P, 0 = no cap
   std::string name_;
+  bool tensor_cores_ = false;                 // EngineOptions::identify_tensor_cores
   std::shared_ptr<cuda::DeviceContext> ctx_;  // shared with the galleries this backend makes
   cuda::ExpanderCache expander_cache_;        // device weights of the last expander used, by id
 };

@@ -9,13 +9,19 @@ void verify_rows(DeviceContext& ctx, uint32_t count, uint32_t n, uint32_t alpha,
                  const std::vector<uint8_t>& salts, const std::vector<uint8_t>& verifiers, uint8_t* match,
                  detail::Codeword* matched) {
   cudaStream_t s = ctx.stream();
-  DeviceBuffer<uint8_t> d_salts(salts.size(), Secret::No), d_verifiers(verifiers.size(), Secret::No),
-      d_match(count, Secret::No);
-  DeviceBuffer<detail::Codeword> d_c(count, Secret::Yes);
-  d_c.zero(s);
+  DeviceBuffer<uint8_t> d_salts(salts.size(), Secret::No), d_verifiers(verifiers.size(), Secret::No);
   upload(d_salts.get(), salts.data(), salts.size(), s);
   upload(d_verifiers.get(), verifiers.data(), verifiers.size(), s);
-  launch_verify_decode(count, n, alpha, d_y, d_salts.get(), d_verifiers.get(), d_match.get(), d_c.get(), s);
+  verify_rows(ctx, count, n, alpha, d_y, d_salts.get(), d_verifiers.get(), match, matched);
+}
+
+void verify_rows(DeviceContext& ctx, uint32_t count, uint32_t n, uint32_t alpha, const float* d_y,
+                 const uint8_t* d_salts, const uint8_t* d_verifiers, uint8_t* match, detail::Codeword* matched) {
+  cudaStream_t s = ctx.stream();
+  DeviceBuffer<uint8_t> d_match(count, Secret::No);
+  DeviceBuffer<detail::Codeword> d_c(count, Secret::Yes);
+  d_c.zero(s);
+  launch_verify_decode(count, n, alpha, d_y, d_salts, d_verifiers, d_match.get(), d_c.get(), s);
   std::vector<uint8_t> m(count);
   std::vector<detail::Codeword> c(count);
   download(m.data(), d_match.get(), count, s);

@@ -16,6 +16,9 @@ namespace spheremask::cuda {
 void verify_rows(DeviceContext& ctx, uint32_t count, uint32_t n, uint32_t alpha, const float* d_y,
                  const std::vector<uint8_t>& salts, const std::vector<uint8_t>& verifiers, uint8_t* match,
                  detail::Codeword* matched);
+// The same with the salts and verifiers already on the device (count × 16 and count × 32 bytes).
+void verify_rows(DeviceContext& ctx, uint32_t count, uint32_t n, uint32_t alpha, const float* d_y,
+                 const uint8_t* d_salts, const uint8_t* d_verifiers, uint8_t* match, detail::Codeword* matched);
 
 // The identification decode with a hit buffer that grows when a block has more matches than slots.
 class HitCollector {

@@ -103,6 +103,7 @@ nlohmann::json run_identify_bench(const EngineFlags& flags, size_t gallery, size
                       {"dtype", flags.dtype}, {"backend", backend_name(engine->backend())},
                       {"device", engine->device_name()}, {"gallery", gallery}, {"probes", probes},
                       {"repeats", repeats}, {"seconds", sec}, {"resident", resident},
+                      {"tensor_cores", flags.identify_tensor_cores},
                       {"per_second", double(gallery) * double(probes) / sec},
                       {"probes_per_second", double(probes) / sec},
                       {"gallery_bytes", gallery_bytes}, {"gallery_enroll_seconds", enroll_s},

@@ -27,6 +27,9 @@ void EngineFlags::add_to(CLI::App& cmd, bool with_dtype) {
   cmd.add_flag("--allow-weak", allow_weak, "accept codes under 80 bits and expander enrollment without --app-key-file (testing only)");
   cmd.add_option("--app-key-file", app_key_file,
                  "application key the records are bound to: a file of 32 raw bytes or 64 hex digits (DESIGN §3)");
+  cmd.add_flag("--identify-tensor-cores", identify_tensor_cores,
+               "CUDA, f16 records: identify on tensor cores (f16 × split f16 probes, FP32 accumulation); decisions may "
+               "differ from the CPU's only for near ties (cuda/gallery/split_product.hpp)");
 }
 
 std::unique_ptr<Engine> EngineFlags::make(uint32_t m) const {
@@ -50,6 +53,7 @@ std::unique_ptr<Engine> EngineFlags::make(uint32_t m) const {
   o.threads = threads;
   o.device = device;
   apply_cuda_environment(o);
+  o.identify_tensor_cores = identify_tensor_cores;
   auto engine = make_engine(p, parse_backend(backend), o);
   const double bits = code_bits(p.n, p.alpha);
   if (bits < kWarnBits)

@@ -80,7 +80,8 @@ Backend Engine::backend() const { return backend_->kind(); }
 std::string Engine::device_name() const { return backend_->device_name(); }
 
 std::vector<float> Engine::prepare(const float* templates, size_t count) const {
-  return internal::prepare_templates(*backend_, params_, app_transform_, templates, count, 0);
+  return internal::prepare_templates(*backend_, params_, app_transform_, templates, count, 0,
+                                     internal::resolve_threads(options_.threads));
 }
 
 namespace {
@@ -120,7 +121,7 @@ std::vector<Record> Engine::enroll(const float* templates, size_t count, const E
     const size_t bs = std::min(batch_of(options_), count - start);
     std::vector<float> u =
         internal::prepare_templates(*backend_, params_, app_transform_, templates + start * params_.m, bs,
-                                    options.first_index + start);
+                                    options.first_index + start, threads);
     std::vector<EnrollSecrets> secrets(bs);
     std::vector<internal::EnrollItem> items(bs);
     for (size_t i = 0; i < bs; ++i) {
@@ -260,7 +261,7 @@ std::vector<KeyedDecision> Engine::verify_batches(const float* probes, size_t co
   for (size_t start = 0; start < count; start += batch_of(options_)) {
     const size_t bs = std::min(batch_of(options_), count - start);
     std::vector<float> t =
-        internal::prepare_templates(*backend_, params_, app_transform_, probes + start * params_.m, bs, start);
+        internal::prepare_templates(*backend_, params_, app_transform_, probes + start * params_.m, bs, start, threads);
     std::vector<uint8_t> match(bs, 0);
     std::vector<detail::Codeword> matched(bs);
     decode(start, bs, t.data(), match.data(), matched.data());

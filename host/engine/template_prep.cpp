@@ -2,6 +2,8 @@
 
 #include <cblas.h>
 
+#include <algorithm>
+
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -9,14 +11,20 @@
 #include "backend/backend_impl.hpp"
 #include "crypto/crypto.hpp"
 #include "util/finite.hpp"
+#include "util/parallel.hpp"
 #include "spheremask/error.hpp"
 #include "spheremask/expander.hpp"
 #include "spheremask/keys.hpp"
 
 namespace spheremask::internal {
 
-void normalize_rows(float* rows, size_t count, uint32_t dim, size_t first_row) {
-  for (size_t i = 0; i < count; ++i) {
+namespace {
+
+// Elements per thread at the least (256 KiB, tens of µs of work), so that starting a thread pays.
+constexpr size_t kMinElementsPerThread = size_t(1) << 16;
+
+void normalize_row_range(float* rows, size_t begin, size_t end, uint32_t dim, size_t first_row) {
+  for (size_t i = begin; i < end; ++i) {
     float* row = rows + i * dim;
     if (const size_t j = first_non_finite(row, dim); j < dim)
       throw Error(ErrorCode::InvalidArgument, "template row " + std::to_string(first_row + i) +
@@ -31,17 +39,41 @@ void normalize_rows(float* rows, size_t count, uint32_t dim, size_t first_row) {
   }
 }
 
+}  // namespace
+
+void normalize_rows(float* rows, size_t count, uint32_t dim, size_t first_row, int threads) {
+  const size_t workers = std::min<size_t>(size_t(std::max(threads, 1)), count * dim / kMinElementsPerThread);
+  if (workers <= 1) return normalize_row_range(rows, 0, count, dim, first_row);
+  // Each chunk stops at its first bad row; the error reported is the lowest bad row's, as on one thread.
+  std::vector<size_t> first_bad(workers, count);
+  internal::parallel_for(workers, int(workers), [&](size_t wb, size_t we, int) {
+    for (size_t w = wb; w < we; ++w) {
+      const size_t begin = count * w / workers, end = count * (w + 1) / workers;
+      for (size_t i = begin; i < end; ++i) {
+        try {
+          normalize_row_range(rows, i, i + 1, dim, first_row);
+        } catch (const Error&) {
+          first_bad[w] = i;
+          break;
+        }
+      }
+    }
+  });
+  const size_t bad = *std::min_element(first_bad.begin(), first_bad.end());
+  if (bad < count) normalize_row_range(rows, bad, bad + 1, dim, first_row);  // throws that row's error
+}
+
 std::vector<float> prepare_templates(BackendImpl& backend, const Params& params,
                                      const std::vector<float>& app_transform, const float* templates, size_t count,
-                                     size_t first_row) {
+                                     size_t first_row, int threads) {
   std::vector<float> in(templates, templates + count * params.m);
-  normalize_rows(in.data(), count, params.m, first_row);
+  normalize_rows(in.data(), count, params.m, first_row, threads);
   std::vector<float> out;
   if (params.expander) {
     out.resize(count * params.n);
     backend.expand(*params.expander, in.data(), count, out.data());
     secure_zero(in.data(), in.size() * sizeof(float));
-    normalize_rows(out.data(), count, params.n, first_row);
+    normalize_rows(out.data(), count, params.n, first_row, threads);
   } else {
     out = std::move(in);
   }

@@ -44,6 +44,11 @@ struct EngineOptions {
   // tests of streaming); records beyond it stay in host memory and are streamed on every call.
   // 0 = no cap: 85% of the free device memory less slack and the per-call work buffers.
   size_t gallery_cap_bytes = 0;
+  // CUDA, f16 galleries: identify on tensor cores (f16 P × the probes split into two f16 parts, FP32
+  // accumulation). Its decisions equal the CPU's except where a probe's α-th and (α+1)-th |y| are
+  // within the bound of cuda/gallery/split_product.hpp (~3·10⁻⁴·max|P||t| at n = 512). Off by default
+  // until a GPU run has measured it; the default multiplies in f32, as the CPU does.
+  bool identify_tensor_cores = false;
 };
 
 struct EnrollOptions {
