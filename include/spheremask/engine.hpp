@@ -105,7 +105,13 @@ class SPHEREMASK_API Engine {
   GroupEnrollment enroll_groups(const float* templates, std::span<const uint32_t> group_sizes,
                                 const EnrollOptions& options = {}, const CombineOptions& combine = {});
   // Probe i against record i. Accept only when the decoded codeword's verifier and the MAC match.
+  // Records parsed with ParseOptions::defer_checksum are checked first (root over header and P,
+  // hashed on the device when the backend can): Tampered on a mismatch.
   std::vector<Decision> verify(const float* probes, size_t count, std::span<const Record> records);
+  // Whether this engine's verification checks a deferred checksum where P is anyway (the CUDA backend
+  // hashes the P it uploads): then parsing with defer_checksum saves the host pass over P. On the CPU
+  // it would only move that pass, so the answer is false (deferred records still verify correctly).
+  bool defers_checksums() const;
   // As verify, and releases HKDF(enc(c), "spheremask/v1/key" ‖ context) for accepted pairs.
   std::vector<KeyedDecision> verify_and_derive(const float* probes, size_t count,
                                                std::span<const Record> records, std::string_view context);
@@ -148,7 +154,8 @@ class SPHEREMASK_API Engine {
   internal::BackendImpl& impl() { return *backend_; }
 
  private:
-  void check_record(const Record& r, size_t index) const;
+  // allow_pending: the caller settles a deferred checksum (per-call verification); everyone else refuses it.
+  void check_record(const Record& r, size_t index, bool allow_pending = false) const;
   void check_gallery(const Gallery& g) const;
   // Called for each accepted pair (record index, matched codeword), possibly from several threads.
   using AcceptHook = std::function<void(size_t index, const detail::Codeword& c)>;
