@@ -112,7 +112,7 @@ TEST_P(PendingChecksum, DeferredRootIsSettledBeforeAnyDecision) {
       for (const auto& [what, at] : flips) {
         SCOPED_TRACE("flipped: " + what);
         auto bad = blobs;
-        bad[1][at] ^= 0x01;
+        bad[1][at] ^= 0x02;  // samples 1 → 3: still a valid header
         EXPECT_ERROR_CODE(Record::parse(bad[1]), ErrorCode::InvalidRecord, "'checksum'");  // checked parse
         const auto records = parse_all(bad, true);
         ASSERT_TRUE(records[1].checksum_pending());
