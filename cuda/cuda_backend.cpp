@@ -225,11 +225,7 @@ class CudaBackend final : public BackendImpl {
     const size_t chunks = detail::digest_chunk_count(p_bytes);
     const bool want_digests = std::any_of(items.begin(), items.end(), [](const EnrollItem& it) { return it.digests_out; });
     DeviceBuffer<uint8_t> d_digests(want_digests ? size_t(count) * chunks * 32 : 0, Secret::No);
-    std::vector<uint8_t> digests(d_digests.size());
-    if (want_digests) {
-      cuda::launch_chunk_digests(static_cast<const uint8_t*>(src), p_bytes, count, d_digests.get(), s);
-      download(digests.data(), d_digests.get(), digests.size(), s);
-    }
+    if (want_digests) cuda::launch_chunk_digests(static_cast<const uint8_t*>(src), p_bytes, count, d_digests.get(), s);
 
     std::vector<uint8_t> st(count);
     download(st.data(), d_status.get(), count, s);
@@ -238,6 +234,9 @@ class CudaBackend final : public BackendImpl {
     ctx_->staging().download(src, p_bytes, dst, s);
     cuda::check_orgqr_info(d_info.get(), count, s);  // synchronizes
     std::memcpy(status, st.data(), count);
+    std::vector<uint8_t> digests(d_digests.size());
+    download(digests.data(), d_digests.get(), digests.size(), s);
+    if (!digests.empty()) ctx_->synchronize();
     for (uint32_t i = 0; i < count; ++i)  // a P not formed (status not Ok) was not hashed either
       if (items[i].digests_out && st[i] == kEnrollOk)
         std::memcpy(items[i].digests_out, digests.data() + size_t(i) * chunks * 32, chunks * 32);
@@ -267,14 +266,13 @@ class CudaBackend final : public BackendImpl {
     const size_t chunks = detail::digest_chunk_count(p_bytes);
     const bool want_digests = std::any_of(items.begin(), items.end(), [](const VerifyItem& it) { return it.digests_out; });
     DeviceBuffer<uint8_t> d_digests(want_digests ? size_t(count) * chunks * 32 : 0, Secret::No);
-    std::vector<uint8_t> digests(d_digests.size());
-    if (want_digests) {
-      cuda::launch_chunk_digests(d_p.get(), p_bytes, count, d_digests.get(), s);
-      download(digests.data(), d_digests.get(), digests.size(), s);
-    }
+    if (want_digests) cuda::launch_chunk_digests(d_p.get(), p_bytes, count, d_digests.get(), s);
     upload_secret(*ctx_, d_t.get(), t.data(), t.size());
     project(d_p.get(), dtype, n, count, d_t.get(), d_y.get());
     cuda::verify_rows(*ctx_, count, n, alpha, d_y.get(), salts, verifiers, match, matched);  // synchronizes
+    std::vector<uint8_t> digests(d_digests.size());
+    download(digests.data(), d_digests.get(), digests.size(), s);
+    if (!digests.empty()) ctx_->synchronize();
     for (uint32_t i = 0; i < count; ++i)
       if (items[i].digests_out) std::memcpy(items[i].digests_out, digests.data() + size_t(i) * chunks * 32, chunks * 32);
   }
