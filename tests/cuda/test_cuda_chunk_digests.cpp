@@ -11,6 +11,8 @@
 #include "backend/backend_impl.hpp"
 #include "crypto/crypto.hpp"
 #include "format/chunk_digests.hpp"
+#include "format/digest_tree.hpp"
+#include "spheremask/engine.hpp"
 #include "spheremask/detail/codeword.hpp"
 #include "support/backends.hpp"
 #include "support/test_util.hpp"
@@ -85,6 +87,37 @@ TEST(CudaChunkDigests, EnrollmentReturnsTheDigestsOfItsP) {
       }
       for (auto& w : c) w.wipe();
     }
+}
+
+// Deterministic mode: the CUDA engine's records have the CPU's header bytes (P agrees only within 1e-4,
+// so records are not byte-identical); their root is the one the CPU hashes from the P they carry, and
+// each backend accepts the other's records parsed with the full CPU checksum check.
+TEST(CudaChunkDigests, DeterministicEnrollmentHasTheCpuHeaderAndTheRootOfItsP) {
+  SM_SKIP_IF_UNAVAILABLE(Backend::Cuda);
+  for (Dtype d : {Dtype::F32, Dtype::F16}) {
+    SCOPED_TRACE(d == Dtype::F32 ? "f32" : "f16");
+    Params params;
+    params.m = params.n = 512;
+    params.alpha = 16;
+    params.dtype = d;
+    auto cpu = make_engine(params, Backend::Cpu);
+    auto gpu = make_engine(params, Backend::Cuda);
+    EnrollOptions options;
+    options.insecure_seed = std::array<uint8_t, 32>{7};
+    const size_t count = 6;
+    const auto t = testing::random_unit_rows(count, 512, 21);
+    const auto from_cpu = cpu->enroll(t.data(), count, options);
+    const auto from_gpu = gpu->enroll(t.data(), count, options);
+    std::vector<Record> parsed;
+    for (size_t i = 0; i < count; ++i) {
+      EXPECT_EQ(from_gpu[i].header(), from_cpu[i].header()) << "record " << i;
+      const auto root = format::digest_tree_root(from_gpu[i].header(), cpu_digests(from_gpu[i].p));
+      EXPECT_EQ(to_hex(from_gpu[i].checksum()), to_hex(root)) << "record " << i;
+      parsed.push_back(Record::parse(from_gpu[i].serialize()));
+    }
+    for (Engine* e : {cpu.get(), gpu.get()})
+      for (Decision dec : e->verify(t.data(), count, parsed)) EXPECT_EQ(dec, Decision::Accept);
+  }
 }
 
 }  // namespace
