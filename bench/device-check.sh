@@ -156,12 +156,26 @@ if want bench; then
     run_row "\"mode\":\"per-call\"" 30 "$CLI" bench --op enroll --backend cuda --n "$n" --alpha "$ALPHA" --count "${ENROLL_COUNT[$n]}" --json
     run_row "\"mode\":\"per-call\"" 30 "$CLI" bench --op verify --backend cuda --n "$n" --alpha "$ALPHA" --count "${VERIFY_COUNT[$n]}" --json
   done
-  # From bytes (SMHD v2 parse: one chunked hashing pass over P on the host, then verify): the server flow.
+  # From bytes (SMHD v2 parse, then verify): the server flow. The CUDA engine defers the checksum and
+  # hashes P's chunks on the device from the P it uploads (checksum_on_device in the row).
   for n in 512 1024; do
     for dtype in f32 f16; do
       run_row "\"mode\":\"from-bytes\"" 30 "$CLI" bench --op verify --from-bytes --backend cuda --dtype "$dtype" --n "$n" \
         --alpha "$ALPHA" --count "${VERIFY_COUNT[$n]}" --json
     done
+  done
+  # SMHD v2 chunk hashing on the device against the host (SPHEREMASK_CUDA_CHUNK_HASH=host: enrollment
+  # hashes the downloaded P on the host, from-bytes parses with the full host checksum), same binary,
+  # back to back: per-call enroll and verify from bytes at n = 512, 1024 (f32).
+  for n in 512 1024; do
+    for where in host device; do
+      export SPHEREMASK_CUDA_CHUNK_HASH=$where
+      run_row "\"mode\":\"per-call\",\"chunk_hash\":\"$where\"" 30 "$CLI" bench --op enroll --backend cuda --n "$n" \
+        --alpha "$ALPHA" --count "${ENROLL_COUNT[$n]}" --json
+      run_row "\"mode\":\"from-bytes\",\"chunk_hash\":\"$where\"" 30 "$CLI" bench --op verify --from-bytes --backend cuda \
+        --n "$n" --alpha "$ALPHA" --count "${VERIFY_COUNT[$n]}" --json
+    done
+    unset SPHEREMASK_CUDA_CHUNK_HASH
   done
 fi
 

@@ -27,6 +27,8 @@ for r in rows:
     b = r["result"]; n = b["n"]; op = b["op"]
     mode = r.get("mode", "per-call")
     build = r.get("build")  # device-check's compare section: the same row before and after a change
+    if r.get("chunk_hash"):  # SMHD v2 chunk hashing on the host or on the device, same binary
+        build = (build + ", " if build else "") + "chunk hash on " + r["chunk_hash"]
     size = 2 if b.get("dtype") == "f16" else 4
     p_bytes = n * n * size
     count = b.get("count", b.get("gallery"))

@@ -17,11 +17,13 @@
 #include "cuda/core/device_context.hpp"
 #include "cuda/decode/device_decode.hpp"
 #include "cuda/expander/expander_forward.hpp"
+#include "cuda/format/device_chunk_digests.hpp"
 #include "cuda/haar/haar_gpu.hpp"
 #include "cuda/core/kernels.hpp"
 #include "cuda/core/launch_shapes.hpp"
 #include "util/parallel.hpp"
 #include "cuda/gallery/resident_gallery.hpp"
+#include "spheremask/detail/chunk_sha256.hpp"
 #include "spheremask/error.hpp"
 #include "spheremask/keys.hpp"
 #include "cuda/core/staging.hpp"
@@ -55,7 +57,9 @@ std::string no_device_reason() {
 class CudaBackend final : public BackendImpl {
  public:
   explicit CudaBackend(const EngineOptions& options)
-      : haar_(options.cuda_haar), gallery_cap_bytes_(options.gallery_cap_bytes) {
+      : haar_(options.cuda_haar),
+        gallery_cap_bytes_(options.gallery_cap_bytes),
+        hash_on_device_(options.cuda_chunk_hash_on_device) {
     cuda::haar_method_for(0, haar_);  // an unknown choice fails here, before any device work
     const int device = options.device;
     const int count = cuda_device_count_impl();
@@ -73,6 +77,7 @@ class CudaBackend final : public BackendImpl {
   }
 
   Backend kind() const override { return Backend::Cuda; }
+  bool hashes_chunks() const override { return hash_on_device_; }
   std::string device_name() const override { return name_; }
 
   void enroll(std::span<const EnrollItem> items, uint32_t n, Dtype dtype, uint8_t* status) override {
@@ -80,7 +85,8 @@ class CudaBackend final : public BackendImpl {
     const cuda::HaarMethod method = cuda::haar_method_for(n, haar_);
     const size_t nn = size_t(n) * n;
     const size_t per_item = nn * (2 * sizeof(float) + (dtype == Dtype::F16 ? 2 : 0)) + 8 * size_t(n) * sizeof(float) +
-                            sizeof(detail::Codeword) + sizeof(KeyWords) + 16 + cuda::haar_bytes_per_matrix(n, method);
+                            sizeof(detail::Codeword) + sizeof(KeyWords) + 16 + cuda::haar_bytes_per_matrix(n, method) +
+                            32 * detail::digest_chunk_count(nn * dtype_size(dtype));
     const size_t fixed = cuda::haar_fixed_bytes(n, method) + cuda::kDeviceSlackBytes;
     for (size_t start = 0; start < items.size();) {
       const size_t chunk =
@@ -96,7 +102,7 @@ class CudaBackend final : public BackendImpl {
     ContextScope scope(*ctx_);
     const size_t nn = size_t(n) * n;
     const size_t per_item = nn * dtype_size(dtype) + 2 * size_t(n) * sizeof(float) + 16 + 32 + 1 +
-                            sizeof(detail::Codeword);
+                            sizeof(detail::Codeword) + 32 * detail::digest_chunk_count(nn * dtype_size(dtype));
     for (size_t start = 0; start < items.size();) {
       const size_t chunk = cuda::items_per_chunk(cuda::free_device_bytes(), cuda::kDeviceSlackBytes, per_item,
                                                  items.size() - start, kMaxChunk);
@@ -208,15 +214,27 @@ class CudaBackend final : public BackendImpl {
                                             stride_v, &zero, d_y.get(), 1, stride_v, int(count)));
     cuda::launch_rotation_check(count, n, d_y.get(), d_c.get(), d_status.get(), s);
     if (dtype == Dtype::F16) cuda::launch_to_half(count * nn, d_p.get(), d_p16.get(), s);
+    const void* src = dtype == Dtype::F16 ? static_cast<const void*>(d_p16.get()) : static_cast<const void*>(d_p.get());
+    // The SMHD v2 chunk digests of P, hashed here where P is: the host then only hashes the root.
+    const size_t p_bytes = nn * dtype_size(dtype);
+    const size_t chunks = detail::digest_chunk_count(p_bytes);
+    const bool want_digests = std::any_of(items.begin(), items.end(), [](const EnrollItem& it) { return it.digests_out; });
+    DeviceBuffer<uint8_t> d_digests(want_digests ? size_t(count) * chunks * 32 : 0, Secret::No);
+    if (want_digests) cuda::launch_chunk_digests(static_cast<const uint8_t*>(src), p_bytes, count, d_digests.get(), s);
 
     std::vector<uint8_t> st(count);
     download(st.data(), d_status.get(), count, s);
     std::vector<void*> dst(count);
     for (uint32_t i = 0; i < count; ++i) dst[i] = items[i].p_out;
-    const void* src = dtype == Dtype::F16 ? static_cast<const void*>(d_p16.get()) : static_cast<const void*>(d_p.get());
-    ctx_->staging().download(src, nn * dtype_size(dtype), dst, s);
+    ctx_->staging().download(src, p_bytes, dst, s);
     cuda::check_orgqr_info(d_info.get(), count, s);  // synchronizes
     std::memcpy(status, st.data(), count);
+    std::vector<uint8_t> digests(d_digests.size());
+    download(digests.data(), d_digests.get(), digests.size(), s);
+    if (!digests.empty()) ctx_->synchronize();
+    for (uint32_t i = 0; i < count; ++i)  // a P not formed (status not Ok) was not hashed either
+      if (items[i].digests_out && st[i] == kEnrollOk)
+        std::memcpy(items[i].digests_out, digests.data() + size_t(i) * chunks * 32, chunks * 32);
   }
 
   void verify_chunk(std::span<const VerifyItem> items, uint32_t n, uint32_t alpha, Dtype dtype, uint8_t* match,
@@ -238,9 +256,20 @@ class CudaBackend final : public BackendImpl {
     DeviceBuffer<uint8_t> d_p(count * p_bytes, Secret::No);
     DeviceBuffer<float> d_t(size_t(count) * n, Secret::Yes), d_y(size_t(count) * n, Secret::Yes);
     ctx_->staging().upload(p_src, p_bytes, d_p.get(), s);
+    // Records whose checksum parse deferred: the chunk digests of the very P uploaded here (the engine
+    // settles the root before any decision).
+    const size_t chunks = detail::digest_chunk_count(p_bytes);
+    const bool want_digests = std::any_of(items.begin(), items.end(), [](const VerifyItem& it) { return it.digests_out; });
+    DeviceBuffer<uint8_t> d_digests(want_digests ? size_t(count) * chunks * 32 : 0, Secret::No);
+    if (want_digests) cuda::launch_chunk_digests(d_p.get(), p_bytes, count, d_digests.get(), s);
     upload_secret(*ctx_, d_t.get(), t.data(), t.size());
     project(d_p.get(), dtype, n, count, d_t.get(), d_y.get());
-    cuda::verify_rows(*ctx_, count, n, alpha, d_y.get(), salts, verifiers, match, matched);
+    cuda::verify_rows(*ctx_, count, n, alpha, d_y.get(), salts, verifiers, match, matched);  // synchronizes
+    std::vector<uint8_t> digests(d_digests.size());
+    download(digests.data(), d_digests.get(), digests.size(), s);
+    if (!digests.empty()) ctx_->synchronize();
+    for (uint32_t i = 0; i < count; ++i)
+      if (items[i].digests_out) std::memcpy(items[i].digests_out, digests.data() + size_t(i) * chunks * 32, chunks * 32);
   }
 
   // y_i = P_i t_i for `count` contiguous row-major matrices of dtype.
@@ -260,6 +289,7 @@ class CudaBackend final : public BackendImpl {
   size_t gallery_cap_bytes_;  // device bytes for a resident gallery's P, 0 = no cap
   std::string name_;
   bool tensor_cores_ = false;                 // EngineOptions::identify_tensor_cores
+  bool hash_on_device_;                       // EngineOptions::cuda_chunk_hash_on_device
   std::shared_ptr<cuda::DeviceContext> ctx_;  // shared with the galleries this backend makes
   cuda::ExpanderCache expander_cache_;        // device weights of the last expander used, by id
 };

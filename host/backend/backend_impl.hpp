@@ -1,6 +1,7 @@
 // Internal interface between the Engine (validation, batching, key flow) and a backend that does
 // the arithmetic. Shared by host/ and cuda/; not installed.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -18,6 +19,9 @@ struct EnrollItem {
   const uint8_t* key_q;          // 32-byte ChaCha20 key of the Haar matrix
   const detail::Codeword* c;     // target codeword
   uint8_t* p_out;                // n·n elements of the record's dtype, row-major
+  // SMHD v2 chunk digests of P (digest_chunk_count(p bytes) of them), filled by backends whose
+  // hashes_chunks() is true, for items whose status is Ok; null: not wanted.
+  std::array<uint8_t, 32>* digests_out = nullptr;
 };
 
 enum EnrollStatus : uint8_t { kEnrollOk = 0, kEnrollDegenerate = 1, kEnrollCheckFailed = 2 };
@@ -27,6 +31,9 @@ struct VerifyItem {
   const float* probe;            // unit code-space probe, n floats
   const uint8_t* salt;           // 16 bytes
   const uint8_t* verifier;       // 32 bytes
+  // As EnrollItem::digests_out: the chunk digests of the P this call verified with, when the backend
+  // hashes_chunks() (a record whose checksum parse deferred); null: not wanted.
+  std::array<uint8_t, 32>* digests_out = nullptr;
 };
 
 struct GalleryItem {
@@ -79,6 +86,10 @@ class BackendImpl {
   // The template expander's forward where this backend computes (in: count × m unit rows, out: count × n
   // unit rows). Default: the expander's own forward on the CPU.
   virtual void expand(const Expander& e, const float* in, size_t count, float* out) { e.forward(in, count, out); }
+
+  // Whether enroll and verify fill the items' digests_out (SMHD v2 chunk digests of P, hashed where P
+  // is: on the device). When false the engine hashes P's chunks on the host (format::chunk_digests).
+  virtual bool hashes_chunks() const { return false; }
 
   // Haar Q (row-major n×n, f32) from key: for cross-backend tests and benchmarks.
   virtual void haar(const uint8_t key[32], uint32_t n, float* q) = 0;

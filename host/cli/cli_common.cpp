@@ -82,6 +82,12 @@ void apply_cuda_environment(EngineOptions& o) {
                   "SPHEREMASK_CUDA_GALLERY_CAP_MIB=" + text + ": expected a whole number of MiB, at least 1");
     o.gallery_cap_bytes = size_t(mib) << 20;
   }
+  if (const char* v = std::getenv("SPHEREMASK_CUDA_CHUNK_HASH"); v && *v) {
+    const std::string where = v;
+    if (where == "device") o.cuda_chunk_hash_on_device = true;
+    else if (where == "host") o.cuda_chunk_hash_on_device = false;
+    else throw Error(ErrorCode::InvalidArgument, "SPHEREMASK_CUDA_CHUNK_HASH=" + where + ": expected device or host");
+  }
 }
 
 std::array<uint8_t, 32> parse_seed_hex(const std::string& hex) {

@@ -85,10 +85,12 @@ void add_bench_command(CLI::App& app) {
       std::vector<std::vector<uint8_t>> blobs;
       for (const auto& r : engine->enroll(data.enroll.data(), o->count)) blobs.push_back(r.serialize());
       const int threads = internal::resolve_threads(o->engine.threads);
+      // Where the engine hashes the P it uploads (CUDA), parse leaves the root to that pass.
+      const bool defer = engine->defers_checksums();
       auto parse_and_verify = [&] {
         std::vector<Record> records;
         records.reserve(blobs.size());
-        for (auto& p : internal::parse_records(blobs, o->engine.allow_weak, threads)) {
+        for (auto& p : internal::parse_records(blobs, o->engine.allow_weak, threads, defer)) {
           if (!p.ok) throw Error(ErrorCode::InvalidRecord, p.error);
           records.push_back(std::move(p.record));
         }
@@ -123,6 +125,7 @@ void add_bench_command(CLI::App& app) {
       j["accepted"] = accepted;  // genuine probes at 30°: all should be accepted
       j["resident"] = o->resident;
       j["from_bytes"] = o->from_bytes;
+      if (o->from_bytes) j["checksum_on_device"] = engine->defers_checksums();
       // In memory, SMHD v2 verification hashes no P (the MAC is over the digest-tree root), so only the
       // from-bytes row has a hashing floor: one pass over P per record at the measured chunk rate.
       if (engine->backend() == Backend::Cpu && o->from_bytes) {

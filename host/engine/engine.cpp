@@ -10,6 +10,7 @@
 #include "backend/backend_impl.hpp"
 #include "crypto/crypto.hpp"
 #include "format/chunk_digests.hpp"
+#include "format/pending_checksum.hpp"
 #include "format/record_upgrade.hpp"
 #include "crypto/keyflow.hpp"
 #include "util/parallel.hpp"
@@ -151,12 +152,18 @@ std::vector<Record> Engine::enroll(const float* templates, size_t count, const E
       items[i] = {u.data() + i * n, secrets[i].key_q.data(), &secrets[i].c, nullptr};
     }
     // P buffers (1 MiB each at n = 512) are zero-filled on all threads: one thread's page faults and
-    // stores would take longer than the GPU takes to form P.
+    // stores would take longer than the GPU takes to form P. A backend that hashes P's chunks where it
+    // forms P (the GPU) returns the digests with P.
+    const bool backend_digests = backend_->hashes_chunks();
     internal::parallel_for(bs, threads, [&](size_t b, size_t e, int) {
       for (size_t i = b; i < e; ++i) {
         Record& r = records[start + i];
         r.p.resize(r.p_bytes());
         items[i].p_out = r.p.data();
+        if (backend_digests) {
+          r.p_digests.resize(r.chunk_count());
+          items[i].digests_out = r.p_digests.data();
+        }
       }
     });
     std::vector<uint8_t> status(bs, internal::kEnrollOk);
@@ -180,16 +187,19 @@ std::vector<Record> Engine::enroll(const float* templates, size_t count, const E
       if (status[i] != internal::kEnrollOk)
         throw Error(ErrorCode::Backend, "enrollment of row " + std::to_string(start + i) +
                                             " failed its check ‖P·t − c‖∞ < 1e-4");
-    // The chunk digests of P (the v2 checksum and MAC input) are hashed once here; serialize and
-    // verification reuse them. One thread per record when there are enough records to go round.
+    // The chunk digests of P (the v2 checksum and MAC input) are hashed once, here unless the backend
+    // returned them with P; serialize and verification reuse them. One thread per record when there are
+    // enough records to go round.
     const int hash_threads = bs >= size_t(threads) ? 1 : 0;
     internal::parallel_for(bs, threads, [&](size_t b, size_t e, int) {
       std::vector<crypto::Digest> keys(e - b), macs(e - b);
       std::vector<const Record*> made(e - b);
       for (size_t i = b; i < e; ++i) {
         Record& r = records[start + i];
-        r.p_digests.resize(r.chunk_count());
-        format::chunk_digests(r.p, r.p_digests.data(), hash_threads);
+        if (!backend_digests) {
+          r.p_digests.resize(r.chunk_count());
+          format::chunk_digests(r.p, r.p_digests.data(), hash_threads);
+        }
         r.verifier = keyflow::verifier(r.salt.data(), secrets[i].c);
         keys[i - b] = keyflow::mac_key(r.salt.data(), secrets[i].c);
         made[i - b] = &r;
@@ -203,7 +213,13 @@ std::vector<Record> Engine::enroll(const float* templates, size_t count, const E
   return records;
 }
 
-void Engine::check_record(const Record& r, size_t index) const {
+bool Engine::defers_checksums() const { return backend_->hashes_chunks(); }
+
+void Engine::check_record(const Record& r, size_t index, bool allow_pending) const {
+  if (r.checksum_pending() && !allow_pending)
+    throw Error(ErrorCode::InvalidRecord, "record " + std::to_string(index) +
+                                              ": field 'checksum' pending (parsed with defer_checksum); only "
+                                              "per-call verification checks it: parse it without defer_checksum");
   auto mismatch = [&](const std::string& what) {
     throw Error(ErrorCode::Mismatch, "record " + std::to_string(index) + ": " + what);
   };
@@ -320,15 +336,32 @@ std::vector<KeyedDecision> Engine::verify_common(const float* probes, size_t cou
     throw Error(ErrorCode::InvalidArgument, std::to_string(count) + " probes but " + std::to_string(records.size()) +
                                                 " records (probe i is verified against record i)");
   const uint32_t n = params_.n;
-  return verify_batches(probes, count, records, context,
+  // Records whose checksum parse deferred are settled in their batch before any decision: the root over
+  // the header and the chunk digests of the very P the backend verified with (hashed on the device when
+  // the backend can, else here). A mismatch is Tampered; a match swaps in a settled copy (no P) that
+  // the MAC check reads.
+  const bool backend_digests = backend_->hashes_chunks();
+  const int threads = internal::resolve_threads(options_.threads);
+  std::vector<const Record*> checked = records;
+  std::vector<std::unique_ptr<Record>> settled(count);
+  std::vector<uint8_t> bad_root(count, 0);
+  auto out = verify_batches(probes, count, checked, context,
                         [&](size_t start, size_t bs, const float* t, uint8_t* match, detail::Codeword* matched) {
+    std::vector<std::vector<crypto::Digest>> digests(bs);
+    std::vector<size_t> pending;
+    for (size_t i = 0; i < bs; ++i)
+      if (records[start + i]->checksum_pending()) {
+        digests[i].resize(records[start + i]->chunk_count());
+        pending.push_back(i);
+      }
     for (Dtype dtype : {Dtype::F32, Dtype::F16}) {  // one backend call per P storage type
       std::vector<internal::VerifyItem> items;
       std::vector<size_t> where;
       for (size_t i = 0; i < bs; ++i) {
         const Record& r = *records[start + i];
         if (r.dtype != dtype) continue;
-        items.push_back({r.p.data(), t + i * n, r.salt.data(), r.verifier.data()});
+        items.push_back({r.p.data(), t + i * n, r.salt.data(), r.verifier.data(),
+                         backend_digests && !digests[i].empty() ? digests[i].data() : nullptr});
         where.push_back(i);
       }
       if (items.empty()) continue;
@@ -341,11 +374,29 @@ std::vector<KeyedDecision> Engine::verify_common(const float* probes, size_t cou
         cw[k].wipe();
       }
     }
+    internal::parallel_for(pending.size(), backend_digests ? 1 : threads, [&](size_t b, size_t e, int) {
+      for (size_t k = b; k < e; ++k) {
+        const size_t i = pending[k];
+        const Record& r = *records[start + i];
+        if (!backend_digests) format::chunk_digests(r.p, digests[i].data(), 1);
+        if (format::pending_root_holds(r, digests[i])) {
+          settled[start + i] = std::make_unique<Record>(format::settled_without_p(r, std::move(digests[i])));
+          checked[start + i] = settled[start + i].get();
+        } else {
+          bad_root[start + i] = 1;
+          match[i] = 0;
+          matched[i].wipe();
+        }
+      }
+    });
   }, nullptr, on_accept);
+  for (size_t i = 0; i < count; ++i)
+    if (bad_root[i]) out[i].decision = Decision::Tampered;  // never matched, so no key was derived
+  return out;
 }
 
 std::vector<Decision> Engine::verify(const float* probes, size_t count, std::span<const Record> records) {
-  for (size_t i = 0; i < records.size(); ++i) check_record(records[i], i);
+  for (size_t i = 0; i < records.size(); ++i) check_record(records[i], i, /*allow_pending=*/true);
   const auto keyed = verify_common(probes, count, internal::record_pointers(records), nullptr);
   std::vector<Decision> out(keyed.size());
   for (size_t i = 0; i < keyed.size(); ++i) out[i] = keyed[i].decision;
@@ -354,14 +405,14 @@ std::vector<Decision> Engine::verify(const float* probes, size_t count, std::spa
 
 std::vector<KeyedDecision> Engine::verify_and_derive(const float* probes, size_t count, std::span<const Record> records,
                                                      std::string_view context) {
-  for (size_t i = 0; i < records.size(); ++i) check_record(records[i], i);
+  for (size_t i = 0; i < records.size(); ++i) check_record(records[i], i, /*allow_pending=*/true);
   return verify_common(probes, count, internal::record_pointers(records), &context);
 }
 
 std::vector<KeyedDecision> Engine::verify_and_upgrade(const float* probes, size_t count,
                                                       std::span<const Record> records, std::string_view context,
                                                       std::vector<std::optional<Record>>& upgraded) {
-  for (size_t i = 0; i < records.size(); ++i) check_record(records[i], i);
+  for (size_t i = 0; i < records.size(); ++i) check_record(records[i], i, /*allow_pending=*/true);
   upgraded.assign(records.size(), std::nullopt);
   const AcceptHook hook = [&](size_t i, const detail::Codeword& c) {
     if (records[i].version == kRecordVersion1) upgraded[i] = format::upgrade_to_v2(records[i], c);

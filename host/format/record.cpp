@@ -113,7 +113,20 @@ size_t copy_hash_scan(std::span<const uint8_t> src, Record& rec, int threads) {
   return *std::min_element(first_bad.begin(), first_bad.end());
 }
 
+[[noreturn]] void refuse_pending(const char* use) {
+  throw Error(ErrorCode::InvalidRecord, std::string("record field 'checksum': pending (parsed with defer_checksum); ") +
+                                            use + " needs a record whose checksum was checked: parse it without defer_checksum");
+}
+
 }  // namespace
+
+// The one writer of the pending state (Record's private members).
+struct RecordParser {
+  static void mark_pending(Record& r, const uint8_t* root) {
+    r.checksum_pending_ = true;
+    std::memcpy(r.pending_checksum_.data(), root, 32);
+  }
+};
 
 std::vector<uint8_t> Record::header() const {
   std::vector<uint8_t> h(header_size());
@@ -145,6 +158,7 @@ void Record::update_digests() {
 }
 
 std::array<uint8_t, 32> Record::checksum() const {
+  if (checksum_pending_) refuse_pending("checksum()");
   const auto h = header();
   if (version == kRecordVersion1) return crypto::Sha256().update(h).update(p).final();
   if (p_digests.size() == chunk_count()) return format::digest_tree_root(h, p_digests);
@@ -152,6 +166,7 @@ std::array<uint8_t, 32> Record::checksum() const {
 }
 
 std::vector<uint8_t> Record::serialize() const {
+  if (checksum_pending_) refuse_pending("serialize()");
   if (p.size() != p_bytes())
     throw Error(ErrorCode::InvalidArgument, "record P holds " + std::to_string(p.size()) + " bytes, expected " +
                                                 std::to_string(p_bytes()));
@@ -178,8 +193,12 @@ Record Record::parse(std::span<const uint8_t> bytes, bool allow_weak) {
   return internal::parse_record(bytes, allow_weak, nullptr, 0);
 }
 
+Record Record::parse(std::span<const uint8_t> bytes, const ParseOptions& options) {
+  return internal::parse_record(bytes, options.allow_weak, nullptr, 0, options.defer_checksum);
+}
+
 Record internal::parse_record(std::span<const uint8_t> bytes, bool allow_weak, const crypto::Digest* body_sha256,
-                              int hash_threads) {
+                              int hash_threads, bool defer_checksum) {
   if (bytes.size() < 4) invalid("magic", "truncated record (" + std::to_string(bytes.size()) + " bytes)");
   if (std::memcmp(bytes.data(), kMagic, 4) != 0) invalid("magic", "not an SMHD record");
   if (bytes.size() < 6) invalid("version", "truncated record (" + std::to_string(bytes.size()) + " bytes)");
@@ -234,6 +253,14 @@ Record internal::parse_record(std::span<const uint8_t> bytes, bool allow_weak, c
     checksum = body_sha256 ? *body_sha256 : crypto::sha256(bytes.first(body));
     rec.p.assign(p_span.begin(), p_span.end());
     bad_entry = first_non_finite(rec.p.data(), rec.p.size(), rec.dtype);
+  } else if (defer_checksum) {
+    // Copy and finiteness scan only; the engine checks the root where P gets hashed anyway.
+    rec.p.assign(p_span.begin(), p_span.end());
+    bad_entry = first_non_finite(rec.p.data(), rec.p.size(), rec.dtype);
+    std::memcpy(rec.mac.data(), bytes.data() + body + 32, 32);
+    if (bad_entry != SIZE_MAX) invalid("P", "non-finite entry at index " + std::to_string(bad_entry));
+    RecordParser::mark_pending(rec, bytes.data() + body);
+    return rec;
   } else {
     rec.p.resize(p_span.size());
     rec.p_digests.resize(rec.chunk_count());

@@ -8,7 +8,8 @@
 
 namespace spheremask::internal {
 
-std::vector<ParsedRecord> parse_records(std::span<const std::vector<uint8_t>> blobs, bool allow_weak, int threads) {
+std::vector<ParsedRecord> parse_records(std::span<const std::vector<uint8_t>> blobs, bool allow_weak, int threads,
+                                        bool defer_checksum) {
   std::vector<ParsedRecord> out(blobs.size());
   // Threads left over when there are fewer records than threads hash the chunks of each v2 record.
   const int per_record = blobs.empty() || blobs.size() >= size_t(std::max(threads, 1))
@@ -31,7 +32,7 @@ std::vector<ParsedRecord> parse_records(std::span<const std::vector<uint8_t>> bl
     for (size_t i = b; i < e; ++i) {
       const crypto::Digest* sum = k < hashed.size() && hashed[k] == i ? &sums[k++] : nullptr;
       try {
-        out[i].record = parse_record(blobs[i], allow_weak, sum, per_record);
+        out[i].record = parse_record(blobs[i], allow_weak, sum, per_record, defer_checksum);
         out[i].ok = true;
       } catch (const Error& err) {
         out[i].error = err.what();

@@ -44,6 +44,9 @@ struct EngineOptions {
   // tests of streaming); records beyond it stay in host memory and are streamed on every call.
   // 0 = no cap: 85% of the free device memory less slack and the per-call work buffers.
   size_t gallery_cap_bytes = 0;
+  // CUDA only: hash the SMHD v2 chunks of P on the device (enrollment copies back P and its digests;
+  // from-bytes verification defers the checksum to the device). false: hash on the host, as the CPU does.
+  bool cuda_chunk_hash_on_device = true;
   // CUDA, f16 galleries: identify on tensor cores (f16 P × the probes split into two f16 parts, FP32
   // accumulation). Its decisions equal the CPU's except where a probe's α-th and (α+1)-th |y| are
   // within the bound of cuda/gallery/split_product.hpp (~3·10⁻⁴·max|P||t| at n = 512). Off by default
@@ -122,7 +125,13 @@ class SPHEREMASK_API Engine {
   GroupEnrollment enroll_groups(const float* templates, std::span<const uint32_t> group_sizes,
                                 const EnrollOptions& options = {}, const CombineOptions& combine = {});
   // Probe i against record i. Accept only when the decoded codeword's verifier and the MAC match.
+  // Records parsed with ParseOptions::defer_checksum are checked first (root over header and P,
+  // hashed on the device when the backend can): Tampered on a mismatch.
   std::vector<Decision> verify(const float* probes, size_t count, std::span<const Record> records);
+  // Whether this engine's verification checks a deferred checksum where P is anyway (the CUDA backend
+  // hashes the P it uploads): then parsing with defer_checksum saves the host pass over P. On the CPU
+  // it would only move that pass, so the answer is false (deferred records still verify correctly).
+  bool defers_checksums() const;
   // As verify, and releases HKDF(enc(c), "spheremask/v1/key" ‖ context) for accepted pairs.
   std::vector<KeyedDecision> verify_and_derive(const float* probes, size_t count,
                                                std::span<const Record> records, std::string_view context);
@@ -164,7 +173,8 @@ class SPHEREMASK_API Engine {
 
  private:
   friend struct internal::EngineInternals;
-  void check_record(const Record& r, size_t index) const;
+  // allow_pending: the caller settles a deferred checksum (per-call verification); everyone else refuses it.
+  void check_record(const Record& r, size_t index, bool allow_pending = false) const;
   void check_gallery(const Gallery& g) const;
   // Called for each accepted pair (record index, matched codeword), possibly from several threads.
   using AcceptHook = std::function<void(size_t index, const detail::Codeword& c)>;

@@ -21,6 +21,18 @@ constexpr uint16_t kFlagDeterministic = 1;
 constexpr uint8_t kHashSha256 = 1;      // v1: checksum = SHA-256 over header ‖ P, mac over header ‖ P
 constexpr uint8_t kHashDigestTree = 2;  // v2: checksum = digest-tree root, mac over "spheremask/v2/mac" ‖ root
 
+// How Record::parse treats a record. defer_checksum (v2 only; v1 records are always checked at parse):
+// P's chunks are not hashed; the record is left "checksum pending" with the root it carries, to be
+// checked where P is hashed anyway (on the GPU, from the P a per-call verification uploads). A pending
+// record is used for no decision until its root matches: Engine::verify (and verify_and_derive,
+// verify_and_upgrade) checks it first and returns Tampered on a mismatch; every other use refuses it
+// (Error{InvalidRecord}): serialize, checksum, galleries, identify, frames. Use
+// Engine::defers_checksums() to choose the option.
+struct ParseOptions {
+  bool allow_weak = false;
+  bool defer_checksum = false;
+};
+
 struct SPHEREMASK_API Record {
   uint16_t version = kRecordVersion2;  // new records are v2; parse keeps a v1 record v1 (its MAC needs it)
   uint16_t flags = 0;
@@ -60,6 +72,17 @@ struct SPHEREMASK_API Record {
   // allow_weak), dtype, hash algorithm, samples and reserved (v2), checksum and finiteness of P. Throws
   // Error{InvalidRecord} naming the failing field.
   static Record parse(std::span<const uint8_t> bytes, bool allow_weak = false);
+  static Record parse(std::span<const uint8_t> bytes, const ParseOptions& options);
+
+  // Parsed with defer_checksum: the checksum has not been checked yet (and p_digests is empty).
+  bool checksum_pending() const { return checksum_pending_; }
+  // The root the bytes carried, still to be checked against header and P (only while pending).
+  const std::array<uint8_t, 32>& pending_checksum() const { return pending_checksum_; }
+
+ private:
+  friend struct RecordParser;
+  bool checksum_pending_ = false;
+  std::array<uint8_t, 32> pending_checksum_{};
 };
 
 }  // namespace spheremask

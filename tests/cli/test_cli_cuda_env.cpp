@@ -49,12 +49,15 @@ class CliCudaEnvironment : public ::testing::Test {
 
 TEST_F(CliCudaEnvironment, BadValuesAreRefusedBeforeAnythingIsWritten) {
   for (const char* v : {"qr", "WY", " wy"}) expect_refused("SPHEREMASK_CUDA_HAAR", v, "haar");
+  for (const char* v : {"gpu", "HOST"}) expect_refused("SPHEREMASK_CUDA_CHUNK_HASH", v, "chunk");
   for (const char* v : {"3M", "-1", "0", "x", "1.5", "99999999999999999999999"})
     expect_refused("SPHEREMASK_CUDA_GALLERY_CAP_MIB", v, "cap");
 }
 
 TEST_F(CliCudaEnvironment, GoodValuesAreAccepted) {
-  const CliResult r = enroll("ok", with({{"SPHEREMASK_CUDA_HAAR", "orgqr"}, {"SPHEREMASK_CUDA_GALLERY_CAP_MIB", "1"}}));
+  const CliResult r = enroll("ok", with({{"SPHEREMASK_CUDA_HAAR", "orgqr"},
+                                         {"SPHEREMASK_CUDA_GALLERY_CAP_MIB", "1"},
+                                         {"SPHEREMASK_CUDA_CHUNK_HASH", "host"}}));
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(fs::exists(dir_.file("ok")));
   EXPECT_EQ(enroll("ok-empty", with({{"SPHEREMASK_CUDA_HAAR", ""}})).exit_code, 0);  // empty = unset
