@@ -188,7 +188,7 @@ std::vector<Record> Engine::enroll(const float* templates, size_t count, const E
   return records;
 }
 
-void Engine::check_record(const Record& r, size_t index) const {
+void Engine::check_record(const Record& r, size_t index, bool holds_p) const {
   auto mismatch = [&](const std::string& what) {
     throw Error(ErrorCode::Mismatch, "record " + std::to_string(index) + ": " + what);
   };
@@ -198,7 +198,7 @@ void Engine::check_record(const Record& r, size_t index) const {
              " alpha=" + std::to_string(params_.alpha));
   if (r.expander_id != expander_id_) mismatch("made with a different template expander");
   if (r.app_id != app_id_) mismatch("made with a different application key");
-  if (r.p.size() != r.p_bytes())
+  if (holds_p && r.p.size() != r.p_bytes())
     throw Error(ErrorCode::InvalidRecord, "record " + std::to_string(index) + ": P has the wrong size");
 }
 
