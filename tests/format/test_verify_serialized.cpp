@@ -97,7 +97,7 @@ TEST(StreamingParse, AgreesWithParseAtEveryChunkBoundaryCase) {
 
 TEST(StreamingParse, CorruptionAndNonFiniteAreNamedAsByParse) {
   for (Dtype d : {Dtype::F32, Dtype::F16}) {
-    const uint32_t n = 128;
+    const uint32_t n = 200;  // P: 10 chunks in f32, 5 in f16
     const auto good = synthetic_record(n, d, 5);
     const size_t elem = dtype_size(d);
     // A byte of P in the last chunk flipped: checksum mismatch.
