@@ -6,6 +6,12 @@
 
 #include "spheremask/detail/half.hpp"
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define SPHEREMASK_F16C 1
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
 namespace spheremask::internal {
 namespace {
 
@@ -19,9 +25,34 @@ const float* half_table() {
   return table.data();
 }
 
-void widen_halves(const uint8_t* bytes, size_t count, float* out) {
+void widen_halves_table(const uint8_t* bytes, size_t count, float* out) {
   const float* table = half_table();
   for (size_t i = 0; i < count; ++i) out[i] = table[uint16_t(bytes[2 * i] | (bytes[2 * i + 1] << 8))];
+}
+
+#ifdef SPHEREMASK_F16C
+// vcvtph2ps widens eight halves per instruction, exactly (every f16 value is an f32 value); the table
+// costs a dependent load per entry and, at 256 KiB, evicts the P it widens from L2.
+__attribute__((target("avx,f16c"))) void widen_halves_f16c(const uint8_t* bytes, size_t count, float* out) {
+  size_t i = 0;
+  for (; i + 8 <= count; i += 8)
+    _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes + 2 * i))));
+  if (i < count) widen_halves_table(bytes + 2 * i, count - i, out + i);
+}
+
+bool cpu_has_f16c() {
+  unsigned a, b, c, d;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+  return __builtin_cpu_supports("avx") && (c & (1u << 29)) != 0;
+}
+#endif
+
+void widen_halves(const uint8_t* bytes, size_t count, float* out) {
+#ifdef SPHEREMASK_F16C
+  static const bool f16c = cpu_has_f16c();
+  if (f16c) return widen_halves_f16c(bytes, count, out);
+#endif
+  widen_halves_table(bytes, count, out);
 }
 
 }  // namespace
