@@ -9,16 +9,25 @@
 
 namespace spheremask::cli {
 
+// CPU time of the calling thread (seconds).
+double thread_cpu_seconds();
+
 // Median single-thread SGEMM rate (GFLOP/s) on n×n×n products, measured now.
 double single_thread_sgemm_gflops(uint32_t n);
 
 // Median single-thread HMAC-SHA-256 rate (GB/s) over batches of `message_bytes`-long messages.
 double single_thread_mac_gbs(size_t message_bytes);
 
-// Median single-thread rate (GB/s) of the SMHD v2 chunk digests of a `p_bytes`-long P, with the
-// method this CPU chose (format::fastest_chunk_hasher): the one pass over P that verification from
-// bytes cannot avoid.
-double single_thread_chunk_hash_gbs(size_t p_bytes);
+// The one pass over P that verification from bytes cannot avoid: the SMHD v2 chunk digests of a
+// `p_bytes`-long P on one thread, timed for each method (OpenSSL, 4 and 8 SHA-NI lanes) in interleaved
+// rounds; the fastest method's median rate, in wall time and in this thread's CPU time (on a shared
+// machine the CPU-time rate is the one that does not count waiting for a core).
+struct ChunkHashRate {
+  double wall_gbs = 0;
+  double cpu_gbs = 0;
+  const char* impl = "";  // the method that gave wall_gbs
+};
+ChunkHashRate single_thread_chunk_hash_rate(size_t p_bytes);
 
 // Enrollments per second at the floor for `threads` cores.
 inline double cpu_enroll_floor_per_second(uint32_t n, double gflops, int threads) {

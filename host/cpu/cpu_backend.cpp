@@ -12,6 +12,7 @@
 #include "backend/backend_impl.hpp"
 #include "backend/identify_hits.hpp"
 #include "cpu/haar_cpu.hpp"
+#include "cpu/p_rows.hpp"
 #include "crypto/keyflow.hpp"
 #include "util/parallel.hpp"
 #include "spheremask/detail/decode.hpp"
@@ -22,26 +23,6 @@
 
 namespace spheremask::internal {
 namespace {
-
-// Lookup table for f16 → f32 (256 KiB), built once.
-const float* half_table() {
-  static const std::vector<float> table = [] {
-    std::vector<float> t(65536);
-    for (uint32_t h = 0; h < 65536; ++h) t[h] = detail::half_to_float(uint16_t(h));
-    return t;
-  }();
-  return table.data();
-}
-
-// Expands row-major P of dtype into f32 (no-op view for f32).
-const float* p_as_f32(const uint8_t* p, Dtype dtype, size_t count, std::vector<float>& scratch) {
-  if (dtype == Dtype::F32) return reinterpret_cast<const float*>(p);
-  scratch.resize(count);
-  const float* table = half_table();
-  const uint16_t* h = reinterpret_cast<const uint16_t*>(p);
-  for (size_t i = 0; i < count; ++i) scratch[i] = table[h[i]];
-  return scratch.data();
-}
 
 // P = Q + u·aᵀ + w·bᵀ (DESIGN §3 rotation, formulas in detail/rotation.hpp), Q column-major; writes P
 // row-major f32 into out. Returns false when sinθ is degenerate (the caller draws a new Q).
@@ -92,11 +73,6 @@ bool rotation_checks(const float* p, const float* t, const detail::Codeword& c, 
   return ok;
 }
 
-bool verifier_matches(const detail::Codeword& c, const uint8_t* salt, const uint8_t* expected) {
-  const auto v = keyflow::verifier(salt, c);
-  return crypto::equal_ct(v.data(), expected, 32);
-}
-
 class CpuBackend final : public BackendImpl {
  public:
   explicit CpuBackend(const EngineOptions& options) : threads_(resolve_threads(options.threads)) {
@@ -143,7 +119,7 @@ class CpuBackend final : public BackendImpl {
         const float* p = p_as_f32(item.p, dtype, size_t(n) * n, expanded);
         cblas_sgemv(CblasRowMajor, CblasNoTrans, n, n, 1.0f, p, n, item.probe, 1, 0.0f, y.data(), 1);
         match[i] = 0;
-        if (detail::decode_codeword(y.data(), n, alpha, &c) && verifier_matches(c, item.salt, item.verifier)) {
+        if (detail::decode_codeword(y.data(), n, alpha, &c) && keyflow::verifier_matches(item.salt, c, item.verifier)) {
           match[i] = 1;
           matched[i] = c;
         }
@@ -171,7 +147,7 @@ class CpuBackend final : public BackendImpl {
                       y.data(), n);
           for (size_t b = 0; b < bs; ++b)
             if (detail::decode_codeword(y.data() + b * n, n, alpha, &c) &&
-                verifier_matches(c, gallery[r].salt, gallery[r].verifier))
+                keyflow::verifier_matches(gallery[r].salt, c, gallery[r].verifier))
               local.push_back({uint32_t(r), uint32_t(b0 + b), c});
         }
       }

@@ -23,6 +23,11 @@ crypto::Digest verifier(const uint8_t salt[16], const detail::Codeword& c) {
   return crypto::Sha256().update(text("spheremask/v1/verifier")).update(salt, 16).update(enc.span()).final();
 }
 
+bool verifier_matches(const uint8_t salt[16], const detail::Codeword& c, const uint8_t* expected) {
+  const auto v = verifier(salt, c);
+  return crypto::equal_ct(v.data(), expected, 32);
+}
+
 namespace {
 crypto::Digest expand(const uint8_t salt[16], const detail::Codeword& c, std::string_view label,
                       std::string_view context) {

@@ -21,6 +21,8 @@ struct EncodedCodeword {
 };
 
 crypto::Digest verifier(const uint8_t salt[16], const detail::Codeword& c);
+// verifier(salt, c) equals the record's 32-byte verifier (compared in constant time).
+bool verifier_matches(const uint8_t salt[16], const detail::Codeword& c, const uint8_t* expected);
 // HKDF-Expand(HKDF-Extract(salt, enc(c)), "spheremask/v1/key" ‖ context, 32)
 crypto::Digest derive_key(const uint8_t salt[16], const detail::Codeword& c, std::string_view context);
 crypto::Digest mac_key(const uint8_t salt[16], const detail::Codeword& c);

@@ -215,7 +215,7 @@ std::vector<Record> Engine::enroll(const float* templates, size_t count, const E
 
 bool Engine::defers_checksums() const { return backend_->hashes_chunks(); }
 
-void Engine::check_record(const Record& r, size_t index, bool allow_pending) const {
+void Engine::check_record(const Record& r, size_t index, bool allow_pending, bool holds_p) const {
   if (r.checksum_pending() && !allow_pending)
     throw Error(ErrorCode::InvalidRecord, "record " + std::to_string(index) +
                                               ": field 'checksum' pending (parsed with defer_checksum); only "
@@ -229,7 +229,7 @@ void Engine::check_record(const Record& r, size_t index, bool allow_pending) con
              " alpha=" + std::to_string(params_.alpha));
   if (r.expander_id != expander_id_) mismatch("made with a different template expander");
   if (r.app_id != app_id_) mismatch("made with a different application key");
-  if (r.p.size() != r.p_bytes())
+  if (holds_p && r.p.size() != r.p_bytes())
     throw Error(ErrorCode::InvalidRecord, "record " + std::to_string(index) + ": P has the wrong size");
 }
 

@@ -17,7 +17,8 @@ constexpr size_t kChunkBytes = 16384;
 inline size_t chunk_count(size_t p_bytes) { return (p_bytes + kChunkBytes - 1) / kChunkBytes; }
 
 // The method chosen for this CPU: the fastest of Portable (OpenSSL), Lanes4 and Lanes8 on 32 chunks,
-// measured on first use (best of three runs each; about 5 ms) and cached for the process.
+// measured on first use (thread CPU time, best of five interleaved rounds; about 8 ms) and cached for
+// the process.
 crypto::HashImpl fastest_chunk_hasher();
 const char* hash_impl_name(crypto::HashImpl impl);
 

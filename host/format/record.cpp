@@ -11,7 +11,6 @@
 #include "format/digest_tree.hpp"
 #include "util/parallel.hpp"
 #include "format/record_batch.hpp"
-#include "spheremask/detail/bytes.hpp"
 #include "spheremask/detail/codeword.hpp"
 #include "spheremask/detail/half.hpp"
 #include "spheremask/error.hpp"
@@ -26,16 +25,16 @@ struct Writer {
   uint8_t* p;
   void bytes(const void* src, size_t n) { std::memcpy(p, src, n); p += n; }
   void u8(uint8_t v) { *p++ = v; }
-  void u16(uint16_t v) { detail::store_le16(p, v); p += 2; }
-  void u32(uint32_t v) { detail::store_le32(p, v); p += 4; }
+  void u16(uint16_t v) { u8(uint8_t(v)); u8(uint8_t(v >> 8)); }
+  void u32(uint32_t v) { u16(uint16_t(v)); u16(uint16_t(v >> 16)); }
 };
 
 struct Reader {
   const uint8_t* p;
   void bytes(void* dst, size_t n) { std::memcpy(dst, p, n); p += n; }
   uint8_t u8() { return *p++; }
-  uint16_t u16() { const uint16_t v = detail::load_le16(p); p += 2; return v; }
-  uint32_t u32() { const uint32_t v = detail::load_le32(p); p += 4; return v; }
+  uint16_t u16() { const uint16_t lo = u8(); return uint16_t(lo | (uint16_t(u8()) << 8)); }
+  uint32_t u32() { const uint32_t lo = u16(); return lo | (uint32_t(u16()) << 16); }
 };
 
 [[noreturn]] void invalid(const std::string& field, const std::string& why) {
@@ -78,18 +77,26 @@ size_t first_non_finite(const uint8_t* p, size_t bytes, Dtype d) {
     }
   } else {
     for (size_t i = 0; i < bytes / 2; ++i) {
-      const uint16_t h = detail::load_le16(p + 2 * i);
+      const uint16_t h = uint16_t(p[2 * i] | (p[2 * i + 1] << 8));
       if ((h & 0x7c00u) == 0x7c00u) return i;
     }
   }
   return SIZE_MAX;
 }
 
+constexpr size_t kGroupChunks = 8;  // 128 KiB of P: stays in L2 between hashing, scanning and the caller's use
+
+// Hashes one group of whole chunks of a v2 record's P (chunk index first_chunk on) into rec.p_digests
+// and scans it; returns the index (within the group) of its first non-finite entry or SIZE_MAX.
+size_t hash_scan_group(std::span<const uint8_t> group, size_t first_chunk, Record& rec, crypto::HashImpl impl) {
+  format::chunk_digests(group, rec.p_digests.data() + first_chunk, 1, impl);
+  return first_non_finite(group.data(), group.size(), rec.dtype);
+}
+
 // One pass over a v2 record's P instead of three: each group of chunks is copied into rec.p, hashed
 // from that cache-hot copy and scanned for non-finite entries there. Fills rec.p_digests; returns the
 // first non-finite entry's index or SIZE_MAX.
 size_t copy_hash_scan(std::span<const uint8_t> src, Record& rec, int threads) {
-  constexpr size_t kGroupChunks = 8;  // 128 KiB: stays in L2 between copy, hash and scan
   const size_t chunks = rec.p_digests.size();
   const size_t groups = (chunks + kGroupChunks - 1) / kGroupChunks;
   const crypto::HashImpl impl = format::fastest_chunk_hasher();
@@ -103,14 +110,78 @@ size_t copy_hash_scan(std::span<const uint8_t> src, Record& rec, int threads) {
       const size_t len = std::min(kGroupChunks * format::kChunkBytes, src.size() - off);
       uint8_t* dst = rec.p.data() + off;
       std::memcpy(dst, src.data() + off, len);
-      format::chunk_digests({dst, len}, rec.p_digests.data() + g * kGroupChunks, 1, impl);
-      if (first_bad[size_t(w)] == SIZE_MAX) {
-        const size_t bad = first_non_finite(dst, len, rec.dtype);
-        if (bad != SIZE_MAX) first_bad[size_t(w)] = off / elem + bad;
-      }
+      const size_t bad = hash_scan_group({dst, len}, g * kGroupChunks, rec, impl);
+      if (bad != SIZE_MAX && first_bad[size_t(w)] == SIZE_MAX) first_bad[size_t(w)] = off / elem + bad;
     }
   });
   return *std::min_element(first_bad.begin(), first_bad.end());
+}
+
+// The streaming form, on one thread: each group is hashed and scanned straight from the caller's bytes
+// and then handed to on_run while it is still in cache; nothing is copied.
+size_t stream_hash_scan(std::span<const uint8_t> src, Record& rec, const internal::PRunSink& on_run) {
+  const crypto::HashImpl impl = format::fastest_chunk_hasher();
+  const size_t elem = dtype_size(rec.dtype);
+  const size_t group_bytes = kGroupChunks * format::kChunkBytes;
+  size_t first_bad = SIZE_MAX;
+  for (size_t off = 0, g = 0; off < src.size(); off += group_bytes, ++g) {
+    const auto run = src.subspan(off, std::min(group_bytes, src.size() - off));
+    const size_t bad = hash_scan_group(run, g * kGroupChunks, rec, impl);
+    if (bad != SIZE_MAX && first_bad == SIZE_MAX) first_bad = off / elem + bad;
+    on_run(rec, off, run);
+  }
+  return first_bad;
+}
+
+// Every field before P, validated, and the byte count checked against n and the dtype: the part of the
+// parse that both the copying and the streaming parse share.
+Record parse_fields(std::span<const uint8_t> bytes, bool allow_weak) {
+  if (bytes.size() < 4) invalid("magic", "truncated record (" + std::to_string(bytes.size()) + " bytes)");
+  if (std::memcmp(bytes.data(), kMagic, 4) != 0) invalid("magic", "not an SMHD record");
+  if (bytes.size() < 6) invalid("version", "truncated record (" + std::to_string(bytes.size()) + " bytes)");
+  Reader r{bytes.data() + 4};
+  Record rec;
+  rec.version = r.u16();
+  if (rec.version != kRecordVersion1 && rec.version != kRecordVersion2)
+    invalid("version", "unsupported version " + std::to_string(rec.version));
+  const bool v1 = rec.version == kRecordVersion1;
+  const size_t min_size = rec.header_size() + kRecordTrailerSize;
+  if (bytes.size() < min_size)
+    invalid("size", "truncated record (" + std::to_string(bytes.size()) + " bytes, header and trailer need " +
+                        std::to_string(min_size) + ")");
+  rec.flags = r.u16();
+  if (rec.flags & ~kFlagDeterministic) invalid("flags", "unknown flag bits set");
+  rec.m = r.u32();
+  rec.n = r.u32();
+  rec.alpha = r.u16();
+  const uint8_t dtype = r.u8();
+  rec.hash_alg = r.u8();
+  if (rec.n < 2 || rec.n > detail::kMaxN) invalid("n", std::to_string(rec.n) + " is outside 2..16384");
+  if (rec.m < 1 || rec.m > detail::kMaxN) invalid("m", std::to_string(rec.m) + " is outside 1..16384");
+  if (rec.alpha < 1 || rec.alpha >= rec.n || rec.alpha > uint32_t(detail::kMaxAlpha))
+    invalid("alpha", std::to_string(rec.alpha) + " is outside 1..min(64, n-1)");
+  if (dtype > 1) invalid("dtype", "unknown P dtype " + std::to_string(dtype));
+  rec.dtype = Dtype(dtype);
+  const uint8_t want_alg = v1 ? kHashSha256 : kHashDigestTree;
+  if (rec.hash_alg != want_alg)
+    invalid("hash_alg", "hash algorithm " + std::to_string(rec.hash_alg) + " in a version " + std::to_string(rec.version) +
+                            " record (expected " + std::to_string(want_alg) + ")");
+  if (!v1) {
+    rec.samples = r.u16();
+    if (rec.samples == 0) invalid("samples", "0 templates averaged (at least 1)");
+    const uint16_t reserved = r.u16();
+    if (reserved != 0) invalid("reserved", "must be 0, is " + std::to_string(reserved));
+  }
+  if (!allow_weak && code_bits(rec.n, rec.alpha) < kMinBits)
+    invalid("alpha", "code C(" + std::to_string(rec.n) + ", " + std::to_string(rec.alpha) + ") is under 80 bits");
+  if (bytes.size() != rec.serialized_size())
+    invalid("size", std::to_string(bytes.size()) + " bytes, but n = " + std::to_string(rec.n) + " and dtype need " +
+                        std::to_string(rec.serialized_size()));
+  r.bytes(rec.expander_id.data(), 32);
+  r.bytes(rec.app_id.data(), 32);
+  r.bytes(rec.salt.data(), 16);
+  r.bytes(rec.verifier.data(), 32);
+  return rec;
 }
 
 [[noreturn]] void refuse_pending(const char* use) {
@@ -197,66 +268,36 @@ Record Record::parse(std::span<const uint8_t> bytes, const ParseOptions& options
   return internal::parse_record(bytes, options.allow_weak, nullptr, 0, options.defer_checksum);
 }
 
+namespace {
+
+// The checks after P's pass, in the order every parse reports them: checksum first, then finiteness.
+void finish_parse(std::span<const uint8_t> bytes, Record& rec, const crypto::Digest& checksum, size_t bad_entry) {
+  const size_t body = rec.header_size() + rec.p_bytes();
+  if (!crypto::equal_ct(checksum.data(), bytes.data() + body, 32))
+    invalid("checksum", rec.version == kRecordVersion1 ? "SHA-256 mismatch: the record is corrupted"
+                                                       : "digest-tree root mismatch: the record is corrupted");
+  std::memcpy(rec.mac.data(), bytes.data() + body + 32, 32);
+  if (bad_entry != SIZE_MAX) invalid("P", "non-finite entry at index " + std::to_string(bad_entry));
+}
+
+}  // namespace
+
 Record internal::parse_record(std::span<const uint8_t> bytes, bool allow_weak, const crypto::Digest* body_sha256,
                               int hash_threads, bool defer_checksum) {
-  if (bytes.size() < 4) invalid("magic", "truncated record (" + std::to_string(bytes.size()) + " bytes)");
-  if (std::memcmp(bytes.data(), kMagic, 4) != 0) invalid("magic", "not an SMHD record");
-  if (bytes.size() < 6) invalid("version", "truncated record (" + std::to_string(bytes.size()) + " bytes)");
-  Reader r{bytes.data() + 4};
-  Record rec;
-  rec.version = r.u16();
-  if (rec.version != kRecordVersion1 && rec.version != kRecordVersion2)
-    invalid("version", "unsupported version " + std::to_string(rec.version));
-  const bool v1 = rec.version == kRecordVersion1;
+  Record rec = parse_fields(bytes, allow_weak);
   const size_t header_size = rec.header_size();
-  const size_t min_size = header_size + kRecordTrailerSize;
-  if (bytes.size() < min_size)
-    invalid("size", "truncated record (" + std::to_string(bytes.size()) + " bytes, header and trailer need " +
-                        std::to_string(min_size) + ")");
-  rec.flags = r.u16();
-  if (rec.flags & ~kFlagDeterministic) invalid("flags", "unknown flag bits set");
-  rec.m = r.u32();
-  rec.n = r.u32();
-  rec.alpha = r.u16();
-  const uint8_t dtype = r.u8();
-  rec.hash_alg = r.u8();
-  if (rec.n < 2 || rec.n > detail::kMaxN) invalid("n", std::to_string(rec.n) + " is outside 2..16384");
-  if (rec.m < 1 || rec.m > detail::kMaxN) invalid("m", std::to_string(rec.m) + " is outside 1..16384");
-  if (rec.alpha < 1 || rec.alpha >= rec.n || rec.alpha > uint32_t(detail::kMaxAlpha))
-    invalid("alpha", std::to_string(rec.alpha) + " is outside 1..min(64, n-1)");
-  if (dtype > 1) invalid("dtype", "unknown P dtype " + std::to_string(dtype));
-  rec.dtype = Dtype(dtype);
-  const uint8_t want_alg = v1 ? kHashSha256 : kHashDigestTree;
-  if (rec.hash_alg != want_alg)
-    invalid("hash_alg", "hash algorithm " + std::to_string(rec.hash_alg) + " in a version " + std::to_string(rec.version) +
-                            " record (expected " + std::to_string(want_alg) + ")");
-  if (!v1) {
-    rec.samples = r.u16();
-    if (rec.samples == 0) invalid("samples", "0 templates averaged (at least 1)");
-    const uint16_t reserved = r.u16();
-    if (reserved != 0) invalid("reserved", "must be 0, is " + std::to_string(reserved));
-  }
-  if (!allow_weak && code_bits(rec.n, rec.alpha) < kMinBits)
-    invalid("alpha", "code C(" + std::to_string(rec.n) + ", " + std::to_string(rec.alpha) + ") is under 80 bits");
-  if (bytes.size() != rec.serialized_size())
-    invalid("size", std::to_string(bytes.size()) + " bytes, but n = " + std::to_string(rec.n) + " and dtype need " +
-                        std::to_string(rec.serialized_size()));
-  r.bytes(rec.expander_id.data(), 32);
-  r.bytes(rec.app_id.data(), 32);
-  r.bytes(rec.salt.data(), 16);
-  r.bytes(rec.verifier.data(), 32);
-  const size_t body = header_size + rec.p_bytes();
   const auto p_span = bytes.subspan(header_size, rec.p_bytes());
   crypto::Digest checksum;
   size_t bad_entry = SIZE_MAX;
-  if (v1) {
-    checksum = body_sha256 ? *body_sha256 : crypto::sha256(bytes.first(body));
+  if (rec.version == kRecordVersion1) {
+    checksum = body_sha256 ? *body_sha256 : crypto::sha256(bytes.first(header_size + rec.p_bytes()));
     rec.p.assign(p_span.begin(), p_span.end());
     bad_entry = first_non_finite(rec.p.data(), rec.p.size(), rec.dtype);
   } else if (defer_checksum) {
     // Copy and finiteness scan only; the engine checks the root where P gets hashed anyway.
     rec.p.assign(p_span.begin(), p_span.end());
     bad_entry = first_non_finite(rec.p.data(), rec.p.size(), rec.dtype);
+    const size_t body = header_size + rec.p_bytes();
     std::memcpy(rec.mac.data(), bytes.data() + body + 32, 32);
     if (bad_entry != SIZE_MAX) invalid("P", "non-finite entry at index " + std::to_string(bad_entry));
     RecordParser::mark_pending(rec, bytes.data() + body);
@@ -267,11 +308,21 @@ Record internal::parse_record(std::span<const uint8_t> bytes, bool allow_weak, c
     bad_entry = copy_hash_scan(p_span, rec, hash_threads);
     checksum = format::digest_tree_root(bytes.first(header_size), rec.p_digests);
   }
-  if (!crypto::equal_ct(checksum.data(), bytes.data() + body, 32))
-    invalid("checksum", v1 ? "SHA-256 mismatch: the record is corrupted"
-                           : "digest-tree root mismatch: the record is corrupted");
-  std::memcpy(rec.mac.data(), bytes.data() + body + 32, 32);
-  if (bad_entry != SIZE_MAX) invalid("P", "non-finite entry at index " + std::to_string(bad_entry));
+  finish_parse(bytes, rec, checksum, bad_entry);
+  return rec;
+}
+
+Record internal::parse_record_streaming(std::span<const uint8_t> bytes, bool allow_weak, const PRunSink& on_run) {
+  Record rec = parse_fields(bytes, allow_weak);
+  const size_t header_size = rec.header_size();
+  if (rec.version == kRecordVersion1) {  // a v1 MAC covers P itself: the record keeps its copy
+    rec = parse_record(bytes, allow_weak, nullptr, 1);
+    on_run(rec, 0, rec.p);
+    return rec;
+  }
+  rec.p_digests.resize(rec.chunk_count());
+  const size_t bad_entry = stream_hash_scan(bytes.subspan(header_size, rec.p_bytes()), rec, on_run);
+  finish_parse(bytes, rec, format::digest_tree_root(bytes.first(header_size), rec.p_digests), bad_entry);
   return rec;
 }
 

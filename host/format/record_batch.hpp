@@ -3,6 +3,7 @@
 // their own chunks on the lanes.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -17,6 +18,17 @@ namespace spheremask::internal {
 // digests (0 = decide from the size). defer_checksum: as ParseOptions (v2 records are left pending).
 Record parse_record(std::span<const uint8_t> bytes, bool allow_weak, const crypto::Digest* body_sha256,
                     int hash_threads = 0, bool defer_checksum = false);
+
+// Receives P's bytes run by run, in order (the record's validated header fields, the offset of the run
+// into P, the run), each run right after the parse hashed and scanned it, while it is still in cache.
+using PRunSink = std::function<void(const Record& fields, size_t offset, std::span<const uint8_t> run)>;
+
+// Record::parse without copying P, for verifying a serialized record in the same pass over P that checks
+// it: a v2 record's chunks are hashed and scanned straight from `bytes` and each run is handed to on_run;
+// the record comes back with p empty and p_digests filled (all its MAC needs). A v1 record (whose MAC
+// covers P itself) is parsed as usual, keeps its P and is handed over as one run. What on_run computed
+// counts only when this returns: the checksum and finiteness are checked after the last run.
+Record parse_record_streaming(std::span<const uint8_t> bytes, bool allow_weak, const PRunSink& on_run);
 
 struct ParsedRecord {
   bool ok = false;

@@ -141,6 +141,12 @@ class SPHEREMASK_API Engine {
   std::vector<KeyedDecision> verify_and_upgrade(const float* probes, size_t count, std::span<const Record> records,
                                                 std::string_view context,
                                                 std::vector<std::optional<Record>>& upgraded);
+  // The server flow: probe i against serialized record i, which is validated exactly as Record::parse
+  // does (Error{InvalidRecord} naming the record and the field; Error{Mismatch} as verify). Same decisions
+  // as parse + verify. On the CPU a v2 record's P is read once and never copied: each run of chunks is
+  // multiplied by the probe right after it was hashed, and the product counts only once the checksum held.
+  std::vector<Decision> verify_serialized(const float* probes, size_t count,
+                                          std::span<const std::span<const uint8_t>> blobs, bool allow_weak = false);
   // 1:N: for each probe, the indices of the gallery records that accept it (ascending).
   std::vector<std::vector<uint32_t>> identify(const float* probes, size_t count,
                                               std::span<const Record> gallery);
@@ -174,7 +180,8 @@ class SPHEREMASK_API Engine {
  private:
   friend struct internal::EngineInternals;
   // allow_pending: the caller settles a deferred checksum (per-call verification); everyone else refuses it.
-  void check_record(const Record& r, size_t index, bool allow_pending = false) const;
+  // holds_p = false: a record parsed without its P (parse_record_streaming), so P's size is not checked.
+  void check_record(const Record& r, size_t index, bool allow_pending = false, bool holds_p = true) const;
   void check_gallery(const Gallery& g) const;
   // Called for each accepted pair (record index, matched codeword), possibly from several threads.
   using AcceptHook = std::function<void(size_t index, const detail::Codeword& c)>;
