@@ -1,6 +1,7 @@
 #include "spheremask/record.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -47,41 +48,29 @@ std::vector<crypto::Digest> digests_of(std::span<const uint8_t> p, int threads) 
   return d;
 }
 
-// Index of the first non-finite entry of P (bytes of dtype d, little-endian), or SIZE_MAX. A
+// Index of the first word of p[0..count) whose exponent bits are all set (Inf or NaN), or SIZE_MAX. A
 // branch-free OR over the whole range first (it vectorizes); the index only when something is found.
-size_t first_non_finite(const uint8_t* p, size_t bytes, Dtype d) {
-  bool any = false;
-  if (d == Dtype::F32) {
-    uint32_t seen = 0;
-    for (size_t i = 0; i < bytes / 4; ++i) {
-      uint32_t bits;
-      std::memcpy(&bits, p + 4 * i, 4);
-      seen |= uint32_t((bits & 0x7f800000u) == 0x7f800000u);
-    }
-    any = seen != 0;
-  } else {
-    uint32_t seen = 0;
-    for (size_t i = 0; i < bytes / 2; ++i) {
-      uint16_t h;
-      std::memcpy(&h, p + 2 * i, 2);
-      seen |= uint32_t((h & 0x7c00u) == 0x7c00u);
-    }
-    any = seen != 0;
-  }
-  if (!any) return SIZE_MAX;
-  if (d == Dtype::F32) {
-    for (size_t i = 0; i < bytes / 4; ++i) {
-      uint32_t bits;
-      std::memcpy(&bits, p + 4 * i, 4);
-      if ((bits & 0x7f800000u) == 0x7f800000u) return i;
-    }
-  } else {
-    for (size_t i = 0; i < bytes / 2; ++i) {
-      const uint16_t h = uint16_t(p[2 * i] | (p[2 * i + 1] << 8));
-      if ((h & 0x7c00u) == 0x7c00u) return i;
-    }
-  }
+// Words are read in host order, which is the format's little-endian order (asserted below).
+static_assert(std::endian::native == std::endian::little, "P's words are read in host order");
+template <typename Word, Word kExponent>
+size_t first_all_ones_exponent(const uint8_t* p, size_t count) {
+  auto word = [p](size_t i) {
+    Word w;
+    std::memcpy(&w, p + sizeof(Word) * i, sizeof(Word));
+    return w;
+  };
+  uint32_t seen = 0;
+  for (size_t i = 0; i < count; ++i) seen |= uint32_t((word(i) & kExponent) == kExponent);
+  if (seen == 0) return SIZE_MAX;
+  for (size_t i = 0; i < count; ++i)
+    if ((word(i) & kExponent) == kExponent) return i;
   return SIZE_MAX;
+}
+
+// Index of the first non-finite entry of P (bytes of dtype d, little-endian), or SIZE_MAX.
+size_t first_non_finite(const uint8_t* p, size_t bytes, Dtype d) {
+  return d == Dtype::F32 ? first_all_ones_exponent<uint32_t, 0x7f800000u>(p, bytes / 4)
+                         : first_all_ones_exponent<uint16_t, uint16_t(0x7c00u)>(p, bytes / 2);
 }
 
 constexpr size_t kGroupChunks = 8;  // 128 KiB of P: stays in L2 between hashing, scanning and the caller's use

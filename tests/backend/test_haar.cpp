@@ -12,6 +12,7 @@
 #include "crypto/keyflow.hpp"
 #include "spheremask/detail/codeword.hpp"
 #include "spheremask/detail/half.hpp"
+#include "support/record_setup.hpp"
 #include "support/test_util.hpp"
 
 namespace spheremask {
@@ -32,20 +33,13 @@ double orthogonality_error(const std::vector<float>& a, uint32_t n) {
   return worst;
 }
 
-std::unique_ptr<Engine> engine_for(uint32_t n, uint32_t alpha, Backend b, Dtype dtype = Dtype::F32) {
-  Params p;
-  p.m = p.n = n;
-  p.alpha = alpha;
-  p.dtype = dtype;
-  p.allow_weak = true;
-  return make_engine(p, b);
-}
+using testing::square_engine;
 
 class HaarTest : public BackendTest {};
 
 TEST_P(HaarTest, QIsOrthogonal) {
   for (uint32_t n : {64u, 256u}) {
-    auto engine = engine_for(n, 8, backend());
+    auto engine = square_engine(n, 8, backend());
     for (int i = 0; i < 2; ++i) {
       const auto key = keyflow::deterministic_key("orth", golden_seed(), n * 10 + i);
       std::vector<float> q(size_t(n) * n);
@@ -66,7 +60,7 @@ TEST_P(HaarTest, QIsOrthogonal) {
 TEST_P(HaarTest, GoldenQDiagonal) {
   const double want[4] = {-0.03125227432411881, 0.19586578982628422, 0.017809356211975963, -0.15985354523180662};
   const uint32_t n = 64;
-  auto engine = engine_for(n, 8, backend());
+  auto engine = square_engine(n, 8, backend());
   const auto key = keyflow::deterministic_key("Q", golden_seed(), 0);
   std::vector<float> q(size_t(n) * n);
   internal::EngineInternals::backend(*engine).haar(key.data(), n, q.data());
@@ -81,7 +75,7 @@ TEST_P(HaarTest, GoldenQDiagonal) {
 TEST_P(HaarTest, HaarMomentsSmallN) {
   const int N = 3000;
   for (uint32_t n : {8u, 12u, 16u}) {
-    auto engine = engine_for(n, 2, backend());
+    auto engine = square_engine(n, 2, backend());
     std::vector<float> q(size_t(n) * n);
     double s_tr = 0, s_tr_sq = 0, s_tr2 = 0, s_tr2_sq = 0;
     for (int d = 0; d < N; ++d) {
@@ -115,7 +109,7 @@ TEST_P(HaarTest, GoldenEnrollment) {
   const auto t = golden_template(n);
   const double t_first4[4] = {-0.14610760812103948, -0.05025280164258913, -0.033615626169247806, -0.14308509142183226};
   for (int i = 0; i < 4; ++i) ASSERT_NEAR(t[i], t_first4[i], 1e-6);
-  auto engine = engine_for(n, alpha, backend());
+  auto engine = square_engine(n, alpha, backend());
   EnrollOptions eo;
   eo.insecure_seed = golden_seed();
   const auto recs = engine->enroll(t.data(), 1, eo);
@@ -140,7 +134,7 @@ TEST_P(HaarTest, EnrolledPMapsTemplateToCodeword) {
   for (uint32_t n : {64u, 512u}) {
     const uint32_t alpha = n == 64 ? 8 : 16;
     const size_t count = 3;
-    auto engine = engine_for(n, alpha, backend());
+    auto engine = square_engine(n, alpha, backend());
     const auto t = random_unit_rows(count, n, 77 + n);
     EnrollOptions eo;
     eo.insecure_seed = golden_seed();
@@ -199,8 +193,8 @@ TEST_P(HaarTest, F16RecordIsRoundedF32Record) {
   const auto t = random_unit_rows(2, n, 3);
   EnrollOptions eo;
   eo.insecure_seed = golden_seed();
-  const auto r32 = engine_for(n, alpha, backend(), Dtype::F32)->enroll(t.data(), 2, eo);
-  const auto r16 = engine_for(n, alpha, backend(), Dtype::F16)->enroll(t.data(), 2, eo);
+  const auto r32 = square_engine(n, alpha, backend(), Dtype::F32)->enroll(t.data(), 2, eo);
+  const auto r16 = square_engine(n, alpha, backend(), Dtype::F16)->enroll(t.data(), 2, eo);
   for (size_t i = 0; i < 2; ++i) {
     ASSERT_EQ(r16[i].p.size(), size_t(n) * n * 2);
     EXPECT_EQ(r16[i].verifier, r32[i].verifier);
