@@ -7,6 +7,7 @@
 
 #include "support/backends.hpp"
 #include "spheremask/error.hpp"
+#include "support/record_setup.hpp"
 #include "support/test_util.hpp"
 
 namespace spheremask {
@@ -16,13 +17,7 @@ constexpr uint32_t kDim = 128;  // C(128, 16) = 82.3 bits: a real code, small en
 
 class IdentifyTest : public testing::BackendTest {};
 
-Params params(Dtype dtype) {
-  Params p;
-  p.m = p.n = kDim;
-  p.alpha = 16;
-  p.dtype = dtype;
-  return p;
-}
+Params params(Dtype dtype) { return testing::square_params(kDim, 16, dtype); }
 
 // Probes at graded angles from gallery rows (clear accepts at 10-20°, borderline at 30-35°, rejects
 // at 60°), a few exact duplicates of one template, and random impostors.

@@ -12,19 +12,13 @@
 #include "spheremask/spheremask.h"
 #include "spheremask/store.hpp"
 #include "support/scratch_dir.hpp"
+#include "support/record_setup.hpp"
 #include "support/test_util.hpp"
 
 namespace spheremask {
 namespace {
 
 constexpr uint32_t kM = 128;  // C(128, 16): 98 bits
-
-Params small_params() {
-  Params p;
-  p.m = p.n = kM;
-  p.alpha = 16;
-  return p;
-}
 
 // Enrollment, verification and identification spread over a 4-thread pool on one engine.
 TEST(ThreadSafety, EngineWorkerPoolAgreesWithOneThread) {
@@ -33,10 +27,10 @@ TEST(ThreadSafety, EngineWorkerPoolAgreesWithOneThread) {
   o.insecure_seed = std::array<uint8_t, 32>{9};
   EngineOptions pool;
   pool.threads = 4;
-  auto many = make_engine(small_params(), Backend::Cpu, pool);
+  auto many = make_engine(testing::square_params(kM, 16), Backend::Cpu, pool);
   EngineOptions single;
   single.threads = 1;
-  auto one = make_engine(small_params(), Backend::Cpu, single);
+  auto one = make_engine(testing::square_params(kM, 16), Backend::Cpu, single);
   const auto records = many->enroll(t.data(), 8, o);
   const auto reference = one->enroll(t.data(), 8, o);
   ASSERT_EQ(records.size(), 8u);
@@ -83,7 +77,7 @@ TEST(ThreadSafety, StoreReadersOnDifferentThreads) {
   const auto t = testing::random_unit_rows(6, kM, 44);
   EnrollOptions o;
   o.insecure_seed = std::array<uint8_t, 32>{4};
-  const auto records = make_engine(small_params(), Backend::Cpu)->enroll(t.data(), 6, o);
+  const auto records = make_engine(testing::square_params(kM, 16), Backend::Cpu)->enroll(t.data(), 6, o);
   Store::open(path).put(std::vector<std::string>{"a", "b", "c", "d", "e", "f"}, records);
   std::vector<size_t> seen(3, 0);
   std::vector<std::thread> threads;

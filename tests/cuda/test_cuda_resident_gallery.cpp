@@ -16,6 +16,7 @@
 #include "support/backends.hpp"
 #include "support/expect_error.hpp"
 #include "spheremask/error.hpp"
+#include "support/record_setup.hpp"
 #include "support/test_util.hpp"
 
 namespace spheremask {
@@ -70,13 +71,7 @@ TEST(GalleryPlan, IdentifyTilesFitTheWorkBudget) {
 
 constexpr uint32_t kDim = 128;
 
-Params params(Dtype dtype) {
-  Params p;
-  p.m = p.n = kDim;
-  p.alpha = 16;
-  p.dtype = dtype;
-  return p;
-}
+Params params(Dtype dtype) { return testing::square_params(kDim, 16, dtype); }
 
 struct Fixture {
   std::vector<Record> records;

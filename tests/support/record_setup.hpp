@@ -12,13 +12,19 @@
 
 namespace spheremask::testing {
 
-// m = n, weak codes allowed (tests choose n and α for speed, not strength).
-inline std::unique_ptr<Engine> square_engine(uint32_t n, uint32_t alpha, Backend b = Backend::Cpu,
-                                             Dtype d = Dtype::F32) {
+// m = n (strength as the code has it: make_engine refuses codes under 80 bits unless allow_weak).
+inline Params square_params(uint32_t n, uint32_t alpha, Dtype d = Dtype::F32) {
   Params p;
   p.m = p.n = n;
   p.alpha = alpha;
   p.dtype = d;
+  return p;
+}
+
+// m = n, weak codes allowed (tests choose n and α for speed, not strength).
+inline std::unique_ptr<Engine> square_engine(uint32_t n, uint32_t alpha, Backend b = Backend::Cpu,
+                                             Dtype d = Dtype::F32) {
+  Params p = square_params(n, alpha, d);
   p.allow_weak = true;
   return make_engine(p, b);
 }

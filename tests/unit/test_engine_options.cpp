@@ -10,6 +10,7 @@
 #include "spheremask/engine.hpp"
 #include "spheremask/spheremask.h"
 #include "support/expect_error.hpp"
+#include "support/record_setup.hpp"
 #include "support/test_util.hpp"
 
 namespace spheremask {
@@ -17,19 +18,12 @@ namespace {
 
 constexpr uint32_t kDim = 128;
 
-Params small_params() {
-  Params p;
-  p.m = p.n = kDim;
-  p.alpha = 16;
-  return p;
-}
-
 TEST(EngineOptions, UnknownHaarChoiceIsRefusedOnEveryBackend) {
   EngineOptions o;
   o.cuda_haar = CudaHaar(3);
-  EXPECT_ERROR_CODE(make_engine(small_params(), Backend::Cpu, o), ErrorCode::InvalidArgument, "cuda_haar", "3");
+  EXPECT_ERROR_CODE(make_engine(testing::square_params(kDim, 16), Backend::Cpu, o), ErrorCode::InvalidArgument, "cuda_haar", "3");
   o.cuda_haar = CudaHaar(255);
-  EXPECT_ERROR_CODE(make_engine(small_params(), Backend::Auto, o), ErrorCode::InvalidArgument, "cuda_haar");
+  EXPECT_ERROR_CODE(make_engine(testing::square_params(kDim, 16), Backend::Auto, o), ErrorCode::InvalidArgument, "cuda_haar");
 }
 
 // The CUDA switches leave the CPU backend's records, decisions and galleries exactly as without them,
@@ -38,8 +32,8 @@ TEST(EngineOptions, CudaSwitchesDoNotChangeTheCpuBackend) {
   EngineOptions plain, switched;
   switched.cuda_haar = CudaHaar::Orgqr;
   switched.gallery_cap_bytes = 1;
-  auto a = make_engine(small_params(), Backend::Cpu, plain);
-  auto b = make_engine(small_params(), Backend::Cpu, switched);
+  auto a = make_engine(testing::square_params(kDim, 16), Backend::Cpu, plain);
+  auto b = make_engine(testing::square_params(kDim, 16), Backend::Cpu, switched);
   const auto t = testing::random_unit_rows(4, kDim, 17);
   EnrollOptions eo;
   eo.insecure_seed = std::array<uint8_t, 32>{9};
