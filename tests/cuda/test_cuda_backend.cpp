@@ -13,6 +13,7 @@
 #include "support/backends.hpp"
 #include "crypto/keyflow.hpp"
 #include "support/permutation_records.hpp"
+#include "support/record_setup.hpp"
 #include "spheremask/detail/decode.hpp"
 #include "spheremask/detail/half.hpp"
 #include "spheremask/error.hpp"
@@ -251,10 +252,7 @@ TEST(CudaBackend, IdentifyMatchesCpu) {
 TEST(CudaBackend, DeterministicEnrollmentAgreesAcrossBackends) {
   SM_SKIP_IF_UNAVAILABLE(Backend::Cuda);
   for (Dtype dtype : {Dtype::F32, Dtype::F16}) {
-    Params params;
-    params.m = params.n = 256;
-    params.alpha = 16;
-    params.dtype = dtype;
+    const Params params = testing::square_params(256, 16, dtype);
     auto cpu = make_engine(params, Backend::Cpu);
     auto gpu = make_engine(params, Backend::Cuda);
     const size_t count = 5;
@@ -302,9 +300,7 @@ TEST(CudaBackend, DeterministicEnrollmentAgreesAcrossBackends) {
 // Batches larger than one kernel launch and non-multiple-of-32 dimensions.
 TEST(CudaBackend, OddSizesAndLargerBatches) {
   SM_SKIP_IF_UNAVAILABLE(Backend::Cuda);
-  Params params;
-  params.m = params.n = 333;
-  params.alpha = 20;
+  const Params params = testing::square_params(333, 20);
   auto gpu = make_engine(params, Backend::Cuda);
   const size_t count = 70;
   std::mt19937 rng(9);  // non-secret test data

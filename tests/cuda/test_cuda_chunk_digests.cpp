@@ -14,6 +14,7 @@
 #include "format/digest_tree.hpp"
 #include "spheremask/engine.hpp"
 #include "spheremask/detail/codeword.hpp"
+#include "support/record_setup.hpp"
 #include "support/backends.hpp"
 #include "support/test_util.hpp"
 
@@ -96,10 +97,7 @@ TEST(CudaChunkDigests, DeterministicEnrollmentHasTheCpuHeaderAndTheRootOfItsP) {
   SM_SKIP_IF_UNAVAILABLE(Backend::Cuda);
   for (Dtype d : {Dtype::F32, Dtype::F16}) {
     SCOPED_TRACE(d == Dtype::F32 ? "f32" : "f16");
-    Params params;
-    params.m = params.n = 512;
-    params.alpha = 16;
-    params.dtype = d;
+    const Params params = testing::square_params(512, 16, d);
     auto cpu = make_engine(params, Backend::Cpu);
     auto gpu = make_engine(params, Backend::Cuda);
     EnrollOptions options;

@@ -12,6 +12,7 @@
 #include "support/backends.hpp"
 #include "crypto/keyflow.hpp"
 #include "support/permutation_records.hpp"
+#include "support/record_setup.hpp"
 #include "support/test_util.hpp"
 #include "spheremask/detail/decode.hpp"
 
@@ -141,10 +142,7 @@ TEST(CudaBackend, SecretCopiesLongerThanOneStagingPiece) {
 TEST(CudaLargeN, EnrollOnGpuVerifyOnBothBackends) {
   SM_SKIP_IF_UNAVAILABLE(Backend::Cuda);
   for (Dtype dtype : {Dtype::F32, Dtype::F16}) {
-    Params params;
-    params.m = params.n = 4096;
-    params.alpha = 10;
-    params.dtype = dtype;
+    const Params params = testing::square_params(4096, 10, dtype);
     auto gpu = make_engine(params, Backend::Cuda);
     auto cpu = make_engine(params, Backend::Cpu);
     const size_t count = 2;
