@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <vector>
 
 #include "format/chunk_digests.hpp"
@@ -19,12 +18,6 @@ double median_of(std::vector<double> v) {
 }
 
 }  // namespace
-
-double thread_cpu_seconds() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
-}
 
 double single_thread_sgemm_gflops(uint32_t n) {
   const int saved = openblas_get_num_threads();

@@ -7,10 +7,11 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "util/thread_cpu_time.hpp"
+
 namespace spheremask::cli {
 
-// CPU time of the calling thread (seconds).
-double thread_cpu_seconds();
+using internal::thread_cpu_seconds;  // the benchmark rows time in thread CPU time too
 
 // Median single-thread SGEMM rate (GFLOP/s) on n×n×n products, measured now.
 double single_thread_sgemm_gflops(uint32_t n);

@@ -1,10 +1,10 @@
 #include "format/chunk_digests.hpp"
 
 #include <algorithm>
-#include <ctime>
 #include <vector>
 
 #include "util/parallel.hpp"
+#include "util/thread_cpu_time.hpp"
 
 namespace spheremask::format {
 namespace {
@@ -21,14 +21,8 @@ void hash_range(std::span<const uint8_t> p, size_t first, size_t last, crypto::D
   crypto::sha256_many(jobs, out + first, impl);
 }
 
-// CPU time of this thread, not wall time: on a loaded machine a wall-clock timing mostly measures how
-// long the thread waited for a core, and picked OpenSSL on a machine where the lanes are 1.8× faster.
-double thread_seconds() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
-}
-
+// Timed in thread CPU time: a wall-clock timing on a loaded machine picked OpenSSL where the lanes are
+// 1.8× faster.
 crypto::HashImpl measure_fastest() {
   if (!crypto::sha256_lanes_available()) return crypto::HashImpl::Portable;
   std::vector<uint8_t> data(32 * kChunkBytes);
@@ -39,9 +33,9 @@ crypto::HashImpl measure_fastest() {
   double best_s[3] = {1e30, 1e30, 1e30};
   for (int round = 0; round < 5; ++round)  // rounds interleave the methods, so each sees the same conditions
     for (int m = 0; m < 3; ++m) {
-      const double t0 = thread_seconds();
+      const double t0 = internal::thread_cpu_seconds();
       hash_range(data, 0, out.size(), out.data(), kCandidates[m]);
-      best_s[m] = std::min(best_s[m], thread_seconds() - t0);
+      best_s[m] = std::min(best_s[m], internal::thread_cpu_seconds() - t0);
     }
   return kCandidates[std::min_element(best_s, best_s + 3) - best_s];
 }
