@@ -30,6 +30,13 @@ void EngineFlags::add_to(CLI::App& cmd, bool with_dtype) {
   cmd.add_flag("--identify-tensor-cores", identify_tensor_cores,
                "CUDA, f16 records: identify on tensor cores (f16 × split f16 probes, FP32 accumulation); decisions may "
                "differ from the CPU's only for near ties (cuda/gallery/split_product.hpp)");
+  cmd.add_option("--list-angle", list_angle_deg,
+                 "list decoding: also try every codeword within this angle (degrees, 0 = off): accepts probes within it "
+                 "of the enrolled template, like a cosine matcher; raises the FAR, choose it by measured FAR; CPU only")
+      ->check(CLI::Range(0.0, 80.0));
+  cmd.add_option("--list-max", list_max, "list decoding: at most this many codewords tried per probe")
+      ->check(CLI::Range(1u, 1u << 20))
+      ->capture_default_str();
 }
 
 std::unique_ptr<Engine> EngineFlags::make(uint32_t m) const {
@@ -54,6 +61,8 @@ std::unique_ptr<Engine> EngineFlags::make(uint32_t m) const {
   o.device = device;
   apply_cuda_environment(o);
   o.identify_tensor_cores = identify_tensor_cores;
+  o.list_decoding.max_angle_deg = list_angle_deg;
+  o.list_decoding.max_candidates = list_max;
   auto engine = make_engine(p, parse_backend(backend), o);
   const double bits = code_bits(p.n, p.alpha);
   if (bits < kWarnBits)

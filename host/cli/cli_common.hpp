@@ -27,6 +27,8 @@ struct EngineFlags {
   bool allow_weak = false;
   std::string app_key_file;  // 32 raw bytes or 64 hex digits; empty = no application key
   bool identify_tensor_cores = false;  // EngineOptions::identify_tensor_cores
+  double list_angle_deg = 0;           // EngineOptions::list_decoding (0 = off)
+  uint32_t list_max = ListDecoding{}.max_candidates;
   void add_to(CLI::App& cmd, bool with_dtype = true);
   // Builds the engine for templates of dimension m (0: the expander's input dimension); prints the
   // security warning under 112 bits to stderr.

@@ -14,6 +14,7 @@
 #include "cpu/haar_cpu.hpp"
 #include "cpu/p_rows.hpp"
 #include "crypto/keyflow.hpp"
+#include "decode/list_decode.hpp"
 #include "util/parallel.hpp"
 #include "spheremask/detail/decode.hpp"
 #include "spheremask/detail/gaussian.hpp"
@@ -75,7 +76,8 @@ bool rotation_checks(const float* p, const float* t, const detail::Codeword& c, 
 
 class CpuBackend final : public BackendImpl {
  public:
-  explicit CpuBackend(const EngineOptions& options) : threads_(resolve_threads(options.threads)) {
+  explicit CpuBackend(const EngineOptions& options)
+      : threads_(resolve_threads(options.threads)), list_decoding_(options.list_decoding) {
     // Parallelism comes from spreading the batch over threads; nested BLAS threads would oversubscribe.
     openblas_set_num_threads(1);
   }
@@ -113,18 +115,13 @@ class CpuBackend final : public BackendImpl {
               detail::Codeword* matched) override {
     parallel_for(items.size(), threads_, [&](size_t begin, size_t end, int) {
       std::vector<float> y(n), expanded;
-      detail::Codeword c;
+      auto list = list_decoder();
       for (size_t i = begin; i < end; ++i) {
         const VerifyItem& item = items[i];
         const float* p = p_as_f32(item.p, dtype, size_t(n) * n, expanded);
         cblas_sgemv(CblasRowMajor, CblasNoTrans, n, n, 1.0f, p, n, item.probe, 1, 0.0f, y.data(), 1);
-        match[i] = 0;
-        if (detail::decode_codeword(y.data(), n, alpha, &c) && keyflow::verifier_matches(item.salt, c, item.verifier)) {
-          match[i] = 1;
-          matched[i] = c;
-        }
+        match[i] = match_verifier(y.data(), n, alpha, item.salt, item.verifier, list.get(), &matched[i]) ? 1 : 0;
       }
-      c.wipe();
       secure_zero(y.data(), y.size() * sizeof(float));
     });
   }
@@ -138,6 +135,7 @@ class CpuBackend final : public BackendImpl {
       std::vector<float> y(std::min(kProbeBlock, probe_count) * n), expanded;
       std::vector<IdentifyHit> local;
       detail::Codeword c;
+      auto list = list_decoder();
       for (size_t r = begin; r < end; ++r) {
         const float* p = p_as_f32(gallery[r].p, dtype, size_t(n) * n, expanded);
         for (size_t b0 = 0; b0 < probe_count; b0 += kProbeBlock) {
@@ -146,8 +144,7 @@ class CpuBackend final : public BackendImpl {
           cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(bs), n, n, 1.0f, probes + b0 * n, n, p, n, 0.0f,
                       y.data(), n);
           for (size_t b = 0; b < bs; ++b)
-            if (detail::decode_codeword(y.data() + b * n, n, alpha, &c) &&
-                keyflow::verifier_matches(gallery[r].salt, c, gallery[r].verifier))
+            if (match_verifier(y.data() + b * n, n, alpha, gallery[r].salt, gallery[r].verifier, list.get(), &c))
               local.push_back({uint32_t(r), uint32_t(b0 + b), c});
         }
       }
@@ -171,7 +168,13 @@ class CpuBackend final : public BackendImpl {
   }
 
  private:
+  // One per worker thread; null = the nearest codeword only.
+  std::unique_ptr<ListDecoder> list_decoder() const {
+    return list_decoding_.enabled() ? std::make_unique<ListDecoder>(list_decoding_) : nullptr;
+  }
+
   int threads_;
+  ListDecoding list_decoding_;
 };
 
 }  // namespace

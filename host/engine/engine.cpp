@@ -13,6 +13,7 @@
 #include "format/pending_checksum.hpp"
 #include "format/record_upgrade.hpp"
 #include "crypto/keyflow.hpp"
+#include "decode/list_decode.hpp"
 #include "util/parallel.hpp"
 #include "format/record_pointers.hpp"
 #include "spheremask/error.hpp"
@@ -49,6 +50,7 @@ void validate(const EngineOptions& o) {
   if (haar > unsigned(CudaHaar::Wy))
     throw Error(ErrorCode::InvalidArgument,
                 "EngineOptions.cuda_haar: unknown value " + std::to_string(haar) + " (Auto, Orgqr or Wy)");
+  internal::validate_list_decoding(o.list_decoding);
 }
 
 }  // namespace
@@ -56,7 +58,9 @@ void validate(const EngineOptions& o) {
 std::unique_ptr<Engine> make_engine(const Params& params, Backend backend, const EngineOptions& options) {
   validate(params);
   validate(options);
-  if (backend == Backend::Auto) backend = cuda_device_count() > 0 ? Backend::Cuda : Backend::Cpu;
+  // List decoding runs on the CPU backend only (its walk is serial and data-dependent per probe).
+  if (backend == Backend::Auto)
+    backend = !options.list_decoding.enabled() && cuda_device_count() > 0 ? Backend::Cuda : Backend::Cpu;
   auto impl = backend == Backend::Cuda ? internal::make_cuda_backend(options) : internal::make_cpu_backend(options);
   return std::make_unique<Engine>(params, std::move(impl), options);
 }
@@ -65,6 +69,10 @@ Engine::Engine(const Params& params, std::unique_ptr<BackendImpl> backend, const
     : params_(params), options_(options), backend_(std::move(backend)), gallery_token_(std::make_shared<char>()) {
   validate(params_);
   validate(options_);
+  if (options_.list_decoding.enabled() && backend_->kind() != Backend::Cpu)
+    throw Error(ErrorCode::InvalidArgument,
+                "EngineOptions.list_decoding: list decoding runs on the CPU backend only (enroll on the GPU with "
+                "another engine; the records are the same)");
   if (params_.expander) expander_id_ = params_.expander->id();
   if (params_.app_key) {
     app_id_ = internal::app_id(*params_.app_key);

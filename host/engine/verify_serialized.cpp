@@ -2,16 +2,16 @@
 // is read from the caller's bytes once: each run of 16 KiB chunks is hashed, scanned and multiplied by
 // the probe while it is in cache, instead of parse copying P and verification reading it again.
 #include <algorithm>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "backend/backend_impl.hpp"
 #include "cpu/p_rows.hpp"
-#include "crypto/keyflow.hpp"
+#include "decode/list_decode.hpp"
 #include "format/record_batch.hpp"
 #include "format/record_pointers.hpp"
-#include "spheremask/detail/decode.hpp"
 #include "spheremask/engine.hpp"
 #include "spheremask/error.hpp"
 #include "util/parallel.hpp"
@@ -89,7 +89,8 @@ std::vector<Decision> Engine::verify_serialized(const float* probes, size_t coun
                                         detail::Codeword* matched) {
     internal::parallel_for(bs, threads, [&](size_t b, size_t e, int) {
       std::vector<float> y(n), scratch;
-      detail::Codeword c;
+      auto list = options_.list_decoding.enabled() ? std::make_unique<internal::ListDecoder>(options_.list_decoding)
+                                                   : nullptr;
       for (size_t i = b; i < e; ++i) {
         const size_t index = start + i;
         RowProducts products(n, t + i * n, y, scratch);
@@ -107,14 +108,10 @@ std::vector<Decision> Engine::verify_serialized(const float* probes, size_t coun
           failed[index] = err;
           continue;
         }
-        match[i] = 0;
-        if (products.complete() && detail::decode_codeword(y.data(), n, params_.alpha, &c) &&
-            keyflow::verifier_matches(records[index].salt.data(), c, records[index].verifier.data())) {
-          match[i] = 1;
-          matched[i] = c;
-        }
+        match[i] = products.complete() && internal::match_verifier(y.data(), n, params_.alpha, records[index].salt.data(),
+                                                                  records[index].verifier.data(), list.get(),
+                                                                  &matched[i]);
       }
-      c.wipe();
       secure_zero(y.data(), y.size() * sizeof(float));
       secure_zero(scratch.data(), scratch.size() * sizeof(float));
     });

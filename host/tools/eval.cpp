@@ -4,6 +4,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <numeric>
 
 #include "crypto/crypto.hpp"
@@ -11,6 +12,7 @@
 #include "util/parallel.hpp"
 #include "spheremask/detail/bytes.hpp"
 #include "spheremask/detail/codeword.hpp"
+#include "decode/list_decode.hpp"
 #include "spheremask/detail/decode.hpp"
 #include "spheremask/error.hpp"
 #include "engine/template_prep.hpp"
@@ -188,6 +190,8 @@ std::vector<uint8_t> accept_fast(Engine& engine, const float* templates, size_t 
   internal::parallel_for(pairs.size(), internal::resolve_threads(0), [&](size_t begin, size_t end, int) {
     std::vector<float> y(n), z(n);
     detail::Codeword c, decoded;
+    const ListDecoding& listing = engine.options().list_decoding;
+    auto list = listing.enabled() ? std::make_unique<internal::ListDecoder>(listing) : nullptr;
     for (size_t p = begin; p < end; ++p) {
       const auto [a, b] = pairs[p];
       const float* ua = u.data() + size_t(slot[a]) * n;
@@ -201,7 +205,13 @@ std::vector<uint8_t> accept_fast(Engine& engine, const float* templates, size_t 
       internal::SimRng rng("eval/fast-z/" + std::to_string(p), seed);
       rng.unit_orthogonal(y.data(), z.data(), n);
       for (uint32_t j = 0; j < n; ++j) y[j] = float(cos_t * y[j] + sin_t * z[j]);
-      out[p] = detail::decode_codeword(y.data(), n, alpha, &decoded) && same_codeword(c, decoded) ? 1 : 0;
+      if (list) {  // the engine's list decoder: accepted when c is among the candidates
+        bool found = false;
+        list->enumerate(y.data(), n, alpha, [&](const detail::Codeword& d) { found = found || same_codeword(c, d); });
+        out[p] = found ? 1 : 0;
+      } else {
+        out[p] = detail::decode_codeword(y.data(), n, alpha, &decoded) && same_codeword(c, decoded) ? 1 : 0;
+      }
     }
   });
   return out;

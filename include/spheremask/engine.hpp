@@ -34,6 +34,23 @@ SPHEREMASK_API int cuda_device_count();
 // Both give the same Q to float rounding; forcing one is for benchmarks and cross-checks.
 enum class CudaHaar : uint8_t { Auto = 0, Orgqr = 1, Wy = 2 };
 
+// List decoding: verification and identification try more codewords than the nearest one. Because P is
+// orthogonal and P·t = c, the enrolled codeword scores ⟨c, P·t'⟩ = cos∠(t, t') against a probe t', so trying
+// every codeword c' with ⟨c', y⟩ ≥ cos(max_angle_deg) (signs those of y, best first) accepts exactly the probes
+// within max_angle_deg of the enrolled template whose codeword ranks among the first max_candidates: the cosine
+// matcher's hard threshold in place of IronMask's soft cliff (DESIGN §3 decode is the nearest codeword only).
+// The nearest codeword is always tried, so a list decoder accepts everything the plain decoder accepts.
+// Records and offline attacks are unchanged (an attacker holding a record can list-decode anyway); an online
+// attempt tests up to max_candidates codewords, so the guessing bound per attempt is code bits −
+// log2(max_candidates), and the FAR rises with the angle: choose it by measured FAR (`security --recommend`).
+// Every candidate is hashed and compared, so the work depends on y, never on where the codeword ranks.
+// CPU backend only (Backend::Auto picks the CPU when it is on).
+struct ListDecoding {
+  double max_angle_deg = 0;         // 0 = off (nearest codeword only); otherwise in (0, 80]
+  uint32_t max_candidates = 4096;   // codewords tried per probe, nearest included: 1 … 1,048,576
+  bool enabled() const { return max_angle_deg > 0; }
+};
+
 // Every setting of an engine is passed here; the library reads no environment variables.
 struct EngineOptions {
   int threads = 0;          // CPU worker threads; 0 = all cores
@@ -52,6 +69,7 @@ struct EngineOptions {
   // within the bound of cuda/gallery/split_product.hpp (~3·10⁻⁴·max|P||t| at n = 512). Off by default
   // until a GPU run has measured it; the default multiplies in f32, as the CPU does.
   bool identify_tensor_cores = false;
+  ListDecoding list_decoding;  // off by default: the nearest codeword only
 };
 
 struct EnrollOptions {
@@ -113,6 +131,7 @@ class SPHEREMASK_API Engine {
   Engine& operator=(const Engine&) = delete;
 
   const Params& params() const { return params_; }
+  const EngineOptions& options() const { return options_; }
   Backend backend() const;
   std::string device_name() const;
 
