@@ -42,6 +42,8 @@ eval::SweepConfig base_config(const EngineFlags& flags, const eval::Protocol& pr
   c.alpha = flags.alpha;
   c.expander = flags.expander;
   c.app_key_file = flags.app_key_file;
+  c.list_angle_deg = flags.list_angle_deg;
+  c.list_max = flags.list_max;
   c.protocol = protocol;
   return c;
 }
@@ -52,6 +54,8 @@ EngineFlags flags_for(const EngineFlags& base, const eval::SweepConfig& c) {
   f.alpha = c.alpha;
   f.expander = c.expander;
   f.app_key_file = c.app_key_file;
+  f.list_angle_deg = c.list_angle_deg;
+  f.list_max = c.list_max;
   return f;
 }
 
@@ -82,7 +86,14 @@ nlohmann::json eval_json(const eval::ProtocolResult& pr, const Engine& engine, c
                            {"mode", mode}, {"backend", backend_name(engine.backend())}, {"dtype", flags.dtype},
                            {"expander", flags.expander.empty() ? nlohmann::json(nullptr) : nlohmann::json(flags.expander)},
                            {"expander_id", p.expander ? nlohmann::json(to_hex(p.expander->id().data(), 32)) : nlohmann::json(nullptr)},
-                           {"app_key", p.app_key.has_value()}, {"impostors", protocol.impostors},
+                           {"app_key", p.app_key.has_value()},
+                           {"list_angle_deg", engine.options().list_decoding.enabled()
+                                                  ? nlohmann::json(engine.options().list_decoding.max_angle_deg)
+                                                  : nlohmann::json(nullptr)},
+                           {"list_max", engine.options().list_decoding.enabled()
+                                            ? nlohmann::json(engine.options().list_decoding.max_candidates)
+                                            : nlohmann::json(nullptr)},
+                           {"impostors", protocol.impostors},
                            {"seed", protocol.seed}, {"max_per_identity", protocol.max_per_identity}};
   nlohmann::json out = {{"tar", r.tar}, {"far", r.far}, {"tar_ci", {r.tar_ci.lo, r.tar_ci.hi}}, {"far_ci", {r.far_ci.lo, r.far_ci.hi}},
           {"genuine_pairs", r.genuine_pairs}, {"impostor_pairs", r.impostor_pairs},

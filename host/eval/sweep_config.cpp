@@ -1,5 +1,6 @@
 #include "eval/sweep_config.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -35,16 +36,16 @@ uint64_t number(const std::string& config, const std::string& key, const std::st
   return v;
 }
 
-double angle(const std::string& config, const std::string& key, const std::string& value) {
+double angle(const std::string& config, const std::string& key, const std::string& value, double max = 180) {
   size_t used = 0;
   double v = -1;
   try {
     v = std::stod(value, &used);
   } catch (const std::exception&) {
   }
-  if (used != value.size() || !(v > 0 && v <= 180))
-    throw Error(ErrorCode::InvalidArgument,
-                "sweep configuration '" + config + "': " + key + "=" + value + " is not an angle in (0, 180] degrees");
+  if (used != value.size() || !(v > 0 && v <= max))
+    throw Error(ErrorCode::InvalidArgument, "sweep configuration '" + config + "': " + key + "=" + value +
+                                                " is not an angle in (0, " + std::to_string(int(max)) + "] degrees");
   return v;
 }
 
@@ -71,11 +72,14 @@ std::vector<SweepConfig> parse_sweep(const std::string& text, const SweepConfig&
       else if (key == "probe-frames") { c.protocol.probe_frames = uint32_t(number(c.text, key, value, 1u << 20)); c.protocol.samples = true; }
       else if (key == "reserve") { c.protocol.reserve = uint32_t(number(c.text, key, value, 1u << 20)); c.protocol.samples = true; }
       else if (key == "outlier-deg") { c.protocol.outlier_deg = angle(c.text, key, value); c.protocol.samples = true; }
+      else if (key == "list-angle") c.list_angle_deg = value == "0" ? 0.0 : angle(c.text, key, value, 80);
+      else if (key == "list-max") c.list_max = uint32_t(number(c.text, key, value, 1u << 20));  // 0: refused by the engine
       else if (key == "expander") c.expander = value;
       else if (key == "app-key-file") c.app_key_file = value;
       else
         throw Error(ErrorCode::InvalidArgument, "sweep configuration '" + c.text + "': unknown key '" + key +
-                                                    "' (n, alpha, enroll-samples, probe-frames, reserve, expander, app-key-file)");
+                                                    "' (n, alpha, enroll-samples, probe-frames, reserve, outlier-deg, "
+                                                    "expander, app-key-file, list-angle, list-max)");
     }
     out.push_back(std::move(c));
   }

@@ -1,6 +1,7 @@
 // Configurations for `eval --sweep` and `security --recommend --target-far`.
 // Text form: configurations separated by ';' or newlines; inside one, key=value items separated by ',' or spaces;
-// '#' starts a comment. Keys: n, alpha, enroll-samples, probe-frames, reserve, outlier-deg, expander, app-key-file. A key left out
+// '#' starts a comment. Keys: n, alpha, enroll-samples, probe-frames, reserve, outlier-deg, expander, app-key-file,
+// list-angle (degrees, 0 = off), list-max (EngineOptions::list_decoding). A key left out
 // keeps the command line's value. Giving enroll-samples, probe-frames, reserve or outlier-deg selects the samples
 // protocol (protocol.hpp).
 //   "alpha=12 enroll-samples=3; alpha=16 enroll-samples=5 reserve=5"
@@ -17,6 +18,8 @@ struct SweepConfig {
   uint32_t n = 0;  // 0 = the template dimension (or the expander's output)
   uint32_t alpha = 16;
   std::string expander, app_key_file;  // paths; empty = none
+  double list_angle_deg = 0;           // list decoding (0 = off)
+  uint32_t list_max = 4096;
   Protocol protocol;
   std::string text;  // the configuration as written, for messages
 };
