@@ -31,6 +31,10 @@ nlohmann::json describe_estimate(const security::Estimate& e) {
   j["cap_bits"] = e.cap_bits;
   j["effective_bits"] = e.effective_bits;
   j["expander"] = e.with_expander ? "given" : "none (isometric assumption)";
+  j["list_decoding"] = e.list_angle_deg > 0
+                           ? nlohmann::json{{"max_angle_deg", e.list_angle_deg}, {"max_candidates", e.list_max},
+                                            {"online_bits_per_attempt", e.online_bits}}
+                           : nlohmann::json(nullptr);
   return j;
 }
 
@@ -64,6 +68,12 @@ void add_security_command(CLI::App& app) {
   cmd->add_option("--bits", x->bits, "effective bits wanted by --recommend")->capture_default_str();
   cmd->add_option("--trials", x->est.trials, "Monte-Carlo trials for theta50")->capture_default_str();
   cmd->add_option("--seed", x->est.seed, "Monte-Carlo seed (not secret)")->capture_default_str();
+  cmd->add_option("--list-angle", x->est.list.max_angle_deg,
+                  "list decoding: the verifier also tries every codeword within this angle (0 = off)")
+      ->check(CLI::Range(0.0, 80.0));
+  cmd->add_option("--list-max", x->est.list.max_candidates, "list decoding: codewords tried per probe")
+      ->check(CLI::Range(1u, 1u << 20))
+      ->capture_default_str();
   x->by_far.add_to(*cmd);
   auto atk = std::make_shared<AttackOptions>();
   cmd->add_option("--attack-records", atk->records, "fresh records `attack invert` is run on per configuration (with --expander; 0 = skip; --target-far needs >= 1 for candidates with an expander)")->capture_default_str();
@@ -124,6 +134,12 @@ void add_security_command(CLI::App& app) {
                 d["theta50_input_deg"].get<double>(), e ? "" : " (isometric expander assumed)");
     std::printf("effective security for m=%u: %.1f bits (random-template acceptance bound %.1f bits)\n", x->m,
                 d["effective_bits"].get<double>(), d["cap_bits"].get<double>());
+    if (!d["list_decoding"].is_null())
+      std::printf("list decoding within %.2f degrees, up to %u codewords per probe: the record and offline brute force "
+                  "are unchanged; the acceptance bound includes the %.2f-degree cap; one online attempt tests up to %u "
+                  "codewords (%.1f bits per attempt)\n",
+                  x->est.list.max_angle_deg, x->est.list.max_candidates, x->est.list.max_angle_deg,
+                  x->est.list.max_candidates, d["list_decoding"]["online_bits_per_attempt"].get<double>());
     print_attacks(d["attacks"]);
   });
 }

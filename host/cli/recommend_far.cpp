@@ -36,6 +36,29 @@ nlohmann::json attack_json(const eval::AttackCheck& a) {
 
 }  // namespace
 
+std::vector<double> RecommendFarFlags::parse_list_angles(uint32_t m, double bits, const security::EstimateOptions& est) const {
+  if (list_angles == "none") return {};
+  if (list_angles == "auto") return eval::auto_list_angles(m, bits, est);
+  std::vector<double> out;
+  size_t start = 0;
+  while (start <= list_angles.size()) {
+    const size_t end = std::min(list_angles.find(',', start), list_angles.size());
+    const std::string item = list_angles.substr(start, end - start);
+    size_t used = 0;
+    double v = -1;
+    try {
+      v = std::stod(item, &used);
+    } catch (const std::exception&) {
+    }
+    if (item.empty() || used != item.size() || !(v > 0 && v <= 80))
+      throw Error(ErrorCode::InvalidArgument,
+                  "--list-angles: '" + item + "' is not an angle in (0, 80] degrees (or give auto or none)");
+    out.push_back(v);
+    start = end + 1;
+  }
+  return out;
+}
+
 void RecommendFarFlags::add_to(CLI::App& cmd) {
   target = cmd.add_option("--target-far", target_far,
                           "with --recommend: pick by measured FAR on --templates/--labels instead of by theta50");
@@ -45,6 +68,10 @@ void RecommendFarFlags::add_to(CLI::App& cmd) {
                  "--target-far: configurations as for eval --sweep (default: n = m, the smallest alpha with --bits "
                  "effective bits and a few above it)");
   cmd.add_option("--extra-alphas", extra_alphas, "--target-far: default candidates above the smallest alpha")
+      ->capture_default_str();
+  cmd.add_option("--list-angles", list_angles,
+                 "--target-far: list-decoding candidates for the smallest alpha: auto (from past its theta50 to the widest "
+                 "angle that keeps --bits), none, or angles in degrees separated by commas; --list-max sets their size")
       ->capture_default_str();
   cmd.add_option("--mode", mode, "--target-far: eval mode")->check(CLI::IsMember({"exact", "fast"}))->capture_default_str();
   cmd.add_option("--backend", backend, "--target-far: cpu, cuda or auto")
@@ -64,10 +91,12 @@ void RecommendFarFlags::run(double bits, const security::EstimateOptions& est, b
   EngineFlags engine_flags;
   engine_flags.backend = backend;
   engine_flags.allow_weak = bits < kMinBits;  // candidates below `bits` are never built
+  engine_flags.list_max = est.list.max_candidates;
   const auto base = base_config(engine_flags, proto);
   const uint32_t m = uint32_t(data.x.cols());
-  const auto configs = candidates.empty() ? eval::default_candidates(m, bits, base, extra_alphas, est)
-                                          : eval::read_sweep(candidates, base);
+  const auto configs = candidates.empty()
+                           ? eval::default_candidates(m, bits, base, extra_alphas, est, parse_list_angles(m, bits, est))
+                           : eval::read_sweep(candidates, base);
   if (configs.empty())
     throw Error(ErrorCode::InvalidArgument, "no n = m = " + std::to_string(m) + " code reaches " + std::to_string(bits) +
                                                 " effective bits; give --candidates");
@@ -75,11 +104,18 @@ void RecommendFarFlags::run(double bits, const security::EstimateOptions& est, b
   const auto eval_mode = eval::parse_mode(mode);
   const auto rec = eval::recommend_by_far(
       data.x.data(), data.x.rows(), data.labels, target_far, bits, configs,
-      [&](const eval::SweepConfig& c) { return flags_for(engine_flags, c).make(m); }, eval_mode, est, attack_records);
+      [&](const eval::SweepConfig& c) {
+        auto f = flags_for(engine_flags, c);
+        if (c.list_angle_deg > 0) f.backend = "cpu";  // list decoding runs on the CPU backend only
+        return f.make(m);
+      },
+      eval_mode, est, attack_records);
 
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& c : rec.candidates) {
     nlohmann::json j = {{"config", c.config.text}, {"code_bits", c.code_bits}, {"effective_bits", c.effective_bits},
+                        {"online_bits_per_attempt", c.online_bits},
+                        {"list_angle_deg", c.config.list_angle_deg > 0 ? nlohmann::json(c.config.list_angle_deg) : nlohmann::json(nullptr)},
                         {"certified", c.certified}, {"excluded", c.excluded.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.excluded)}};
     if (c.attack.measured) j["attacks"] = attack_json(c.attack);
     if (c.measured.result.impostor_pairs) {
@@ -113,6 +149,10 @@ void RecommendFarFlags::run(double bits, const security::EstimateOptions& est, b
   std::printf("  TAR %.4f [%.4f, %.4f], FAR %.6f [%.6f, %.6f] (%zu / %zu impostor pairs), %.1f effective bits\n", r.tar,
               r.tar_ci.lo, r.tar_ci.hi, r.far, r.far_ci.lo, r.far_ci.hi, r.impostor_accepted, r.impostor_pairs,
               best.effective_bits);
+  if (best.config.list_angle_deg > 0)
+    std::printf("  list decoding within %g degrees, up to %u codewords per probe (CPU backend): the record and offline "
+                "brute force are unchanged; one online attempt tests up to that many codewords (%.1f bits per attempt)\n",
+                best.config.list_angle_deg, best.config.list_max, best.online_bits);
   std::printf("  how sure: FAR upper bounds %.6f (95%% Wilson, pairs), %.6f and %.6f (95%% identity bootstrap, one-way "
               "and crossed) and %.6f (95%% over %zu distinct pairs of people, effective count %.0f) are <= %g on %zu "
               "calibration identities; re-measure on held-out identities before deploying\n",

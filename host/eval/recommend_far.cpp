@@ -1,6 +1,7 @@
 #include "eval/recommend_far.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <sstream>
 
 #include "spheremask/error.hpp"
@@ -44,14 +45,15 @@ bool certifies_far(const ProtocolResult& r, double target_far) {
   return r.result.impostor_pairs > 0 && r.far_upper() <= target_far;
 }
 
-std::vector<SweepConfig> default_candidates(uint32_t m, double bits, const SweepConfig& base, uint32_t extra,
-                                            const security::EstimateOptions& est) {
-  // Effective bits grow with α (θ50 shrinks): binary-search the smallest α that qualifies.
+namespace {
+
+// Effective bits grow with α (θ50 shrinks): binary-search the smallest α that qualifies.
+std::optional<uint32_t> smallest_alpha(uint32_t m, double bits, const security::EstimateOptions& plain) {
   uint32_t lo = 1, hi = std::min<uint32_t>(64, m - 1);
   std::optional<uint32_t> first;
   while (lo <= hi) {
     const uint32_t mid = (lo + hi) / 2;
-    if (security::estimate(m, m, mid, nullptr, est).effective_bits >= bits) {
+    if (security::estimate(m, m, mid, nullptr, plain).effective_bits >= bits) {
       first = mid;
       if (mid == 1) break;
       hi = mid - 1;
@@ -59,21 +61,60 @@ std::vector<SweepConfig> default_candidates(uint32_t m, double bits, const Sweep
       lo = mid + 1;
     }
   }
+  return first;
+}
+
+security::EstimateOptions without_list(security::EstimateOptions est) {
+  est.list = {};
+  return est;
+}
+
+SweepConfig plain_candidate(uint32_t m, uint32_t alpha, const SweepConfig& base) {
+  SweepConfig c = base;
+  c.n = m;
+  c.alpha = alpha;
+  c.expander.clear();
+  c.app_key_file.clear();
+  c.list_angle_deg = 0;
+  c.text = "n=" + std::to_string(m) + " alpha=" + std::to_string(alpha);
+  if (c.protocol.samples)
+    c.text += " enroll-samples=" + std::to_string(c.protocol.enroll_samples) +
+              " probe-frames=" + std::to_string(c.protocol.probe_frames) +
+              (c.protocol.outlier_deg > 0 ? " outlier-deg=" + degrees(c.protocol.outlier_deg) : "");
+  return c;
+}
+
+}  // namespace
+
+std::vector<SweepConfig> default_candidates(uint32_t m, double bits, const SweepConfig& base, uint32_t extra,
+                                            const security::EstimateOptions& est, const std::vector<double>& list_angles) {
   std::vector<SweepConfig> out;
+  const auto first = smallest_alpha(m, bits, without_list(est));
   if (!first) return out;
-  for (uint32_t a = *first; a <= std::min<uint32_t>(64, std::min(m - 1, *first + extra)); ++a) {
-    SweepConfig c = base;
-    c.n = m;
-    c.alpha = a;
-    c.expander.clear();
-    c.app_key_file.clear();
-    c.text = "n=" + std::to_string(m) + " alpha=" + std::to_string(a);
-    if (c.protocol.samples)
-      c.text += " enroll-samples=" + std::to_string(c.protocol.enroll_samples) +
-                " probe-frames=" + std::to_string(c.protocol.probe_frames) +
-                (c.protocol.outlier_deg > 0 ? " outlier-deg=" + degrees(c.protocol.outlier_deg) : "");
+  for (uint32_t a = *first; a <= std::min<uint32_t>(64, std::min(m - 1, *first + extra)); ++a)
+    out.push_back(plain_candidate(m, a, base));
+  // With a list decoder the acceptance is the cosine matcher's up to the angle whatever α is; the smallest α has the
+  // widest plain region, so its lists are the shortest.
+  for (double angle : list_angles) {
+    SweepConfig c = plain_candidate(m, *first, base);
+    c.list_angle_deg = angle;
+    c.text += " list-angle=" + degrees(angle) + " list-max=" + std::to_string(c.list_max);
     out.push_back(std::move(c));
   }
+  return out;
+}
+
+std::vector<double> auto_list_angles(uint32_t m, double bits, const security::EstimateOptions& est, double step,
+                                     size_t count) {
+  std::vector<double> out;
+  const auto first = smallest_alpha(m, bits, without_list(est));
+  if (!first || count == 0) return out;
+  const double from = std::ceil(security::theta50_code_deg(m, *first, without_list(est))) + 1;
+  const double to = security::widest_list_angle(m, bits);
+  if (to < from) return out;
+  const size_t fit = size_t(std::floor((to - from) / step)) + 1;
+  const double spacing = fit > count ? (to - from) / double(count - 1) : step;
+  for (size_t i = 0; i < std::min(fit, count); ++i) out.push_back(std::round((from + double(i) * spacing) * 100) / 100);
   return out;
 }
 
@@ -95,8 +136,12 @@ FarRecommendation recommend_by_far(const float* templates, size_t rows, const st
     auto engine = make(config);
     const Params& p = engine->params();
     c.code_bits = code_bits(p.n, p.alpha);
-    c.effective_bits = c.code_bits < bits ? c.code_bits
-                                          : security::estimate(p.m, p.n, p.alpha, p.expander.get(), est).effective_bits;
+    security::EstimateOptions with_decoder = est;
+    with_decoder.list = engine->options().list_decoding;
+    c.online_bits = c.code_bits - (with_decoder.list.enabled() ? std::log2(double(with_decoder.list.max_candidates)) : 0);
+    c.effective_bits = c.code_bits < bits
+                           ? c.code_bits
+                           : security::estimate(p.m, p.n, p.alpha, p.expander.get(), with_decoder).effective_bits;
     if (c.effective_bits < bits) {
       c.excluded = "effective bits below the requirement";
     } else if (c.attack = check_attacks(*engine, attack_records); c.attack.broken()) {

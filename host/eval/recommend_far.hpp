@@ -37,6 +37,7 @@ struct AttackCheck {
 struct Candidate {
   SweepConfig config;
   double code_bits = 0, effective_bits = 0;
+  double online_bits = 0;  // code bits − log2(codewords tried per probe): the list decoder's cost per online attempt
   std::string excluded;  // why it was not eligible; empty = eligible and measured
   AttackCheck attack;
   ProtocolResult measured;
@@ -63,9 +64,17 @@ AttackCheck check_attacks(const Engine& engine, size_t records, int threads = 0)
 using EngineFactory = std::function<std::unique_ptr<Engine>(const SweepConfig&)>;
 
 // Plain n = m configurations from the smallest α with `bits` effective bits (templates of dimension m) up to
-// `extra` more, each with base's protocol; empty when no α ≤ 64 reaches `bits`.
+// `extra` more, each with base's protocol; then the smallest α with list decoding at each of `list_angles` (degrees)
+// with base's list_max. Empty when no α ≤ 64 reaches `bits`.
 std::vector<SweepConfig> default_candidates(uint32_t m, double bits, const SweepConfig& base, uint32_t extra,
-                                            const security::EstimateOptions& est);
+                                            const security::EstimateOptions& est,
+                                            const std::vector<double>& list_angles = {});
+
+// List angles worth trying for n = m = `m` and the smallest α reaching `bits`: from just past that code's θ50 (where
+// the plain decoder accepts half the probes) in steps of `step` degrees up to widest_list_angle(m, bits), at most
+// `count` of them (spread evenly when more would fit). Empty when none fits.
+std::vector<double> auto_list_angles(uint32_t m, double bits, const security::EstimateOptions& est, double step = 2,
+                                     size_t count = 5);
 
 // Per candidate: effective bits, then (with an expander) check_attacks with `attack_records` records, and only then the
 // accuracy measurement; a candidate the attack breaks is refused with the measured numbers.

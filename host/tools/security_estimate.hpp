@@ -6,12 +6,18 @@
 //   Effective bits: −log2 P[a uniformly random unit template of dimension m is accepted], bounded by
 //   the spherical cap of angle θ50: cap(θ) = ½·I_{sin²θ}((m−1)/2, ½) (θ ≤ 90°). Reported next to the
 //   code size; the effective security of the pipeline is the smaller of the two.
+//   List decoding (EngineOptions::list_decoding) leaves the record, and so the offline brute force over
+//   codewords (code bits), unchanged. A random template is then accepted by the plain decoder or by
+//   falling within the list angle τ: the cap bound becomes −log2(2^−cap(θ50) + cap(τ)) (with an expander τ is
+//   a code-space angle, taken as the input angle). An online attempt tests up to max_candidates codewords:
+//   online_bits = code bits − log2(max_candidates).
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <vector>
 
+#include "spheremask/engine.hpp"
 #include "spheremask/expander.hpp"
 
 namespace spheremask::security {
@@ -20,6 +26,7 @@ struct EstimateOptions {
   size_t trials = 10000;       // Monte-Carlo trials for the code-space acceptance curve
   size_t expander_pairs = 200; // template pairs per input angle when an expander is given
   uint64_t seed = 1;
+  ListDecoding list;  // off: the plain decoder
 };
 
 // Sorted critical code-space angles (degrees) of `trials` seeded trials.
@@ -42,9 +49,17 @@ struct Estimate {
   double cap_bits = 0;           // −log2 cap(θ50 input, m)
   double effective_bits = 0;     // min(code_bits, cap_bits)
   bool with_expander = false;
+  double list_angle_deg = 0;     // list decoding (0 = off) and its cap
+  uint32_t list_max = 1;
+  double online_bits = 0;        // code_bits − log2(list_max): one online attempt's guessing bound
+
 };
 
 Estimate estimate(uint32_t m, uint32_t n, uint32_t alpha, const Expander* e, const EstimateOptions& o = {});
+
+// The widest list angle (degrees, to 0.01) whose cap alone leaves at least bits + 1 bits for templates of dimension
+// m (the extra bit pays for the union with the plain decoder's region); 0 when none.
+double widest_list_angle(uint32_t m, double bits);
 
 // Among n ∈ {512, 1024, 2048, 4096, 8192} (or the expander's n) and α ∈ 1…64, the (n, α) with the widest
 // input-space θ50 whose effective bits are at least `bits`; nullopt when none qualifies.
