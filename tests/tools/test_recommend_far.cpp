@@ -3,6 +3,7 @@
 // on held-out identities stays within the calibration interval (synthetic identities always; LFW when present).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -219,7 +220,9 @@ std::unique_ptr<Engine> weak_engine(uint32_t m, const SweepConfig& c) {
   p.n = c.n ? c.n : m;
   p.alpha = c.alpha;
   p.allow_weak = true;
-  return make_engine(p, Backend::Cpu);
+  EngineOptions o;
+  o.list_decoding = {c.list_angle_deg, c.list_max};
+  return make_engine(p, Backend::Cpu, o);
 }
 
 // Rows of the identities whose index in sorted-label order has the given parity: a split by identity.
@@ -295,6 +298,65 @@ TEST(RecommendFar, SyntheticChoiceHoldsOnHeldOutIdentities) {
   const double target = 0.01;
   const auto best = check_held_out(s.templates.data(), s.rows(), m, s.labels, candidates, target, 8, Mode::Fast);
   EXPECT_GT(best.config.alpha, 2u);  // the smallest α accepts too many impostors: the target had to decide
+}
+
+TEST(SweepConfig, ListDecodingKeys) {
+  const auto c = parse_sweep("alpha=26 list-angle=30.5 list-max=65536; alpha=26 list-angle=0", SweepConfig{});
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_DOUBLE_EQ(c[0].list_angle_deg, 30.5);
+  EXPECT_EQ(c[0].list_max, 65536u);
+  EXPECT_EQ(c[1].list_angle_deg, 0.0);
+  EXPECT_EQ(c[1].list_max, 4096u);  // the library's default
+  for (const char* bad : {"list-angle=80.5", "list-angle=-3", "list-angle=x", "list-max=2000000", "list-max=1e3"})
+    EXPECT_EQ(error_code_of([&] { parse_sweep(bad, SweepConfig{}); }), ErrorCode::InvalidArgument) << bad;
+}
+
+// The default candidates: plain codes from the smallest α with the bits, then list decoding on that α only, at angles
+// past its θ50 and within the widest angle that keeps the bits (so each list candidate still has them).
+TEST(RecommendFar, DefaultListCandidatesKeepTheBits) {
+  security::EstimateOptions est;
+  est.trials = 2000;
+  const auto angles = auto_list_angles(128, 112, est);
+  ASSERT_FALSE(angles.empty());
+  EXPECT_LE(angles.size(), 5u);
+  EXPECT_TRUE(std::is_sorted(angles.begin(), angles.end()));
+  EXPECT_LE(angles.back(), security::widest_list_angle(128, 112));
+  SweepConfig base;
+  const auto c = default_candidates(128, 112, base, 2, est, angles);
+  ASSERT_EQ(c.size(), 3 + angles.size());
+  const uint32_t smallest = c[0].alpha;
+  EXPECT_GT(angles.front(), security::theta50_code_deg(128, smallest, est));
+  for (size_t i = 0; i < c.size(); ++i) {
+    EXPECT_EQ(c[i].list_angle_deg, i < 3 ? 0.0 : angles[i - 3]) << c[i].text;
+    if (i < 3) continue;
+    EXPECT_EQ(c[i].alpha, smallest);
+    EXPECT_NE(c[i].text.find("list-angle="), std::string::npos) << c[i].text;
+    security::EstimateOptions with_list = est;
+    with_list.list = {c[i].list_angle_deg, c[i].list_max};
+    EXPECT_GE(security::estimate(128, 128, smallest, nullptr, with_list).effective_bits, 112.0) << c[i].text;
+  }
+}
+
+// List-decoding candidates in the FAR-certified choice: on synthetic identities (m = 32, weak codes, bits = 8) the
+// list decoder accepts more genuine probes at the same α, and whatever is chosen holds its FAR on held-out people.
+TEST(RecommendFar, ListDecodingCandidatesHoldOnHeldOutIdentities) {
+  const uint32_t m = 32;
+  const auto s = testing::synthetic_identities(m, 400, 6, 45, 20, 40, 13);
+  SweepConfig base;
+  base.protocol.samples = true;
+  base.protocol.enroll_samples = 3;
+  base.protocol.impostors = 20000;
+  std::vector<SweepConfig> candidates;
+  for (double angle : {0.0, 30.0, 34.0, 38.0}) {
+    SweepConfig c = base;
+    c.alpha = 4;
+    c.list_angle_deg = angle;
+    c.list_max = 1u << 14;
+    c.text = "alpha=4 list-angle=" + std::to_string(angle);
+    candidates.push_back(c);
+  }
+  const auto best = check_held_out(s.templates.data(), s.rows(), m, s.labels, candidates, 0.01, 8, Mode::Fast);
+  EXPECT_GT(best.config.list_angle_deg, 0.0) << "a list decoder should win at this target";
 }
 
 TEST(RecommendFar, BitsRequirementExcludesWeakCodesAndNoneQualifyingChoosesNothing) {

@@ -34,6 +34,33 @@ TEST(SecurityEstimate, CapFractionMatchesClosedForms) {
   EXPECT_TRUE(std::isfinite(log2_cap_fraction(8192, 5)));
 }
 
+// List decoding adds the cap of its angle to the plain decoder's region (the bound is the union's) and leaves the code
+// bits alone; an online attempt loses log2(candidates). The widest angle keeps bits + 1 from its cap alone.
+TEST(SecurityEstimate, ListDecodingAddsItsCapAndCostsOnlineBits) {
+  EstimateOptions o;
+  o.trials = 2000;
+  const auto plain = estimate(128, 128, 26, nullptr, o);
+  o.list = {32.0, 4096};
+  const auto listed = estimate(128, 128, 26, nullptr, o);
+  EXPECT_DOUBLE_EQ(listed.code_bits, plain.code_bits);
+  const double cap32 = -log2_cap_fraction(128, 32.0);
+  EXPECT_LT(listed.cap_bits, std::min(plain.cap_bits, cap32));          // a union is larger than either part
+  EXPECT_GT(listed.cap_bits, std::min(plain.cap_bits, cap32) - 1.0);    // and at most twice the larger
+  EXPECT_NEAR(listed.online_bits, plain.code_bits - 12.0, 1e-9);
+  EXPECT_DOUBLE_EQ(plain.online_bits, plain.code_bits);
+  EXPECT_EQ(listed.list_max, 4096u);
+  o.list.max_angle_deg = 40.0;  // wide enough that the cap rules: the effective bits fall under the code's
+  const auto wide = estimate(128, 128, 26, nullptr, o);
+  EXPECT_LT(wide.effective_bits, 112.0);
+  EXPECT_DOUBLE_EQ(wide.effective_bits, wide.cap_bits);
+  const double widest = widest_list_angle(128, 112);
+  EXPECT_GT(widest, 30.0);
+  EXPECT_LT(widest, 36.0);
+  EXPECT_GE(-log2_cap_fraction(128, widest), 113.0);
+  EXPECT_LT(-log2_cap_fraction(128, widest + 0.02), 113.0);
+  EXPECT_EQ(widest_list_angle(8, 112), 0.0);  // no cap of 8 dimensions holds 113 bits
+}
+
 TEST(SecurityEstimate, IsometricExpansionTo4096LeavesFewEffectiveBits) {
   // Issue 4: 4096/α=10 accepts up to about 76°, leaving roughly 26 effective bits from m=512.
   const auto e = estimate(512, 4096, 10, nullptr);
