@@ -29,7 +29,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // Help and version exit 0; every refused command line exits 2, as every refused input does.
+    return app.exit(e) == 0 ? 0 : 2;
   } catch (const spheremask::Error& e) {
     std::cerr << "spheremask: error (" << spheremask::error_code_name(e.code()) << "): " << e.what() << "\n";
     return 2;

@@ -24,7 +24,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);  // every rank parses the same arguments, so they agree on usage errors
   } catch (const CLI::ParseError& e) {
-    status = job.root() ? app.exit(e) : e.get_exit_code();  // rank 0 alone prints usage
+    // Rank 0 alone prints usage; a refused command line exits 2 as in spheremask.
+    status = (job.root() ? app.exit(e) : e.get_exit_code()) == 0 ? 0 : 2;
   } catch (const spheremask::mpi::JobFailed&) {
     status = 2;
   } catch (const spheremask::Error& e) {
