@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 
 #include <cstring>
+#include <string_view>
 #include <vector>
 
 #include "crypto/sha256_lanes.hpp"
@@ -21,6 +22,17 @@ EncodedCodeword::~EncodedCodeword() { OPENSSL_cleanse(bytes, sizeof bytes); }
 crypto::Digest verifier(const uint8_t salt[16], const detail::Codeword& c) {
   EncodedCodeword enc(c);
   return crypto::Sha256().update(text("spheremask/v1/verifier")).update(salt, 16).update(enc.span()).final();
+}
+
+void verifiers(const uint8_t salt[16], std::span<const detail::Codeword> codewords, crypto::Digest* out) {
+  std::vector<EncodedCodeword> encoded;
+  encoded.reserve(codewords.size());
+  std::vector<crypto::Sha256Job> jobs(codewords.size());
+  for (size_t i = 0; i < codewords.size(); ++i) {
+    encoded.emplace_back(codewords[i]);
+    jobs[i].parts = {text("spheremask/v1/verifier"), std::span<const uint8_t>(salt, 16), encoded.back().span()};
+  }
+  crypto::sha256_many(jobs, out);
 }
 
 bool verifier_matches(const uint8_t salt[16], const detail::Codeword& c, const uint8_t* expected) {

@@ -1,6 +1,7 @@
 // DESIGN §3 key flow: verifier, HKDF key, MAC key and MAC, and the deterministic (insecure) key
 // derivation for tests and benchmarks.
 #pragma once
+#include <span>
 #include <array>
 #include <cstdint>
 #include <string_view>
@@ -21,6 +22,9 @@ struct EncodedCodeword {
 };
 
 crypto::Digest verifier(const uint8_t salt[16], const detail::Codeword& c);
+// verifier(salt, c_i) for many codewords of one record at once (interleaved SHA-256 lanes where the CPU has
+// them; crypto/sha256_lanes.hpp): out[i] for codewords[i], bit-identical to verifier().
+void verifiers(const uint8_t salt[16], std::span<const detail::Codeword> codewords, crypto::Digest* out);
 // verifier(salt, c) equals the record's 32-byte verifier (compared in constant time).
 bool verifier_matches(const uint8_t salt[16], const detail::Codeword& c, const uint8_t* expected);
 // HKDF-Expand(HKDF-Extract(salt, enc(c)), "spheremask/v1/key" ‖ context, 32)

@@ -1,6 +1,7 @@
 #include "decode/list_decode.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <numeric>
 #include <string>
@@ -111,12 +112,28 @@ bool match_verifier(const float* y, uint32_t n, uint32_t alpha, const uint8_t sa
     c.wipe();
     return ok;
   }
+  // Candidates are hashed in batches on interleaved SHA-256 lanes.
+  constexpr size_t kBatch = 32;
+  std::vector<detail::Codeword> batch;
+  batch.reserve(kBatch);
+  std::array<crypto::Digest, kBatch> digests;
   bool any = false;
+  const auto flush = [&] {
+    keyflow::verifiers(salt, batch, digests.data());
+    for (size_t k = 0; k < batch.size(); ++k) {
+      const bool hit = crypto::equal_ct(digests[k].data(), verifier, 32);
+      if (hit && !any) *matched = batch[k];
+      any = any || hit;
+    }
+    for (auto& c : batch) c.wipe();
+    batch.clear();
+  };
   decoder->enumerate(y, n, alpha, [&](const detail::Codeword& c) {
-    const bool hit = keyflow::verifier_matches(salt, c, verifier);
-    if (hit && !any) *matched = c;
-    any = any || hit;
+    batch.push_back(c);
+    if (batch.size() == kBatch) flush();
   });
+  if (!batch.empty()) flush();
+  secure_zero(digests.data(), sizeof digests);
   return any;
 }
 

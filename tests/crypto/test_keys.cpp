@@ -114,6 +114,26 @@ TEST_P(KeyTest, KeyIsHkdfOfTheEnrolledCodeword) {
   }
 }
 
+// The list decoder hashes its candidates in batches (keyflow::verifiers on interleaved lanes): every verifier of a
+// batch equals the one-at-a-time verifier, for batch sizes around the lane counts and α from 1 to 64.
+TEST(Keyflow, BatchedVerifiersEqualOneByOne) {
+  std::array<uint8_t, 16> salt{};
+  for (size_t i = 0; i < salt.size(); ++i) salt[i] = uint8_t(7 * i + 1);
+  for (uint32_t alpha : {1u, 16u, 26u, 64u}) {
+    for (size_t count : {1u, 3u, 4u, 5u, 8u, 9u, 37u}) {
+      std::vector<detail::Codeword> cs(count);
+      for (size_t i = 0; i < count; ++i) {
+        const auto key = keyflow::deterministic_key("c", golden_seed(), 77 * alpha + i);
+        detail::sample_codeword(key.data(), 512, alpha, &cs[i]);
+      }
+      std::vector<crypto::Digest> batched(count);
+      keyflow::verifiers(salt.data(), cs, batched.data());
+      for (size_t i = 0; i < count; ++i)
+        EXPECT_EQ(to_hex(batched[i]), to_hex(keyflow::verifier(salt.data(), cs[i]))) << alpha << " " << count << " " << i;
+    }
+  }
+}
+
 // Production mode: two enrollments of the same template differ in everything secret.
 TEST_P(KeyTest, RandomEnrollmentsAreFresh) {
   const uint32_t n = 128;
