@@ -1,4 +1,4 @@
-# List decoding: Engine(list_angle=..., list_max=...) accepts probes within the angle that the plain engine
+# Engine(list_angle=..., list_max=...), list decoding, accepts probes within the angle that the plain engine
 # rejects and releases the enrolled key; bad values, and the CUDA backend with it, raise InvalidArgumentError.
 import numpy as np
 import pytest
