@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "capi/c_api_handles.hpp"
+#include "decode/list_decode.hpp"
 #include "spheremask/expander_file.hpp"
 #include "spheremask/keys.hpp"
 
@@ -139,6 +140,15 @@ sm_status sm_params_set_gallery_cap_bytes(sm_params* params, uint64_t cap_bytes)
     if (cap_bytes > std::numeric_limits<size_t>::max())
       throw Error(ErrorCode::InvalidArgument, "cap_bytes: " + std::to_string(cap_bytes) + " exceeds the address space");
     params->engine_options.gallery_cap_bytes = size_t(cap_bytes);
+  });
+}
+
+sm_status sm_params_set_list_decoding(sm_params* params, double max_angle_deg, uint32_t max_candidates) {
+  return guarded([&] {
+    require(params, "params");
+    const ListDecoding list{max_angle_deg, max_candidates};
+    internal::validate_list_decoding(list);  // here, so the params never hold a setting no engine accepts
+    params->engine_options.list_decoding = list;
   });
 }
 

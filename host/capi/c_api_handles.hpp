@@ -22,7 +22,7 @@ struct sm_expander {
 };
 struct sm_params {
   spheremask::Params impl;
-  spheremask::EngineOptions engine_options;  // the CUDA switches; sm_engine_create adds threads and device
+  spheremask::EngineOptions engine_options;  // CUDA switches, list decoding; sm_engine_create adds threads and device
 };
 struct sm_engine {
   std::unique_ptr<spheremask::Engine> impl;

@@ -53,14 +53,23 @@ void validate(const EngineOptions& o) {
   internal::validate_list_decoding(o.list_decoding);
 }
 
+// List decoding runs on the CPU backend only (its walk is serial and data-dependent per probe).
+void refuse_list_decoding_off_cpu(const EngineOptions& o, Backend backend) {
+  if (o.list_decoding.enabled() && backend != Backend::Cpu)
+    throw Error(ErrorCode::InvalidArgument,
+                "EngineOptions.list_decoding: list decoding runs on the CPU backend only (enroll on the GPU with "
+                "another engine; the records are the same)");
+}
+
 }  // namespace
 
 std::unique_ptr<Engine> make_engine(const Params& params, Backend backend, const EngineOptions& options) {
   validate(params);
   validate(options);
-  // List decoding runs on the CPU backend only (its walk is serial and data-dependent per probe).
   if (backend == Backend::Auto)
     backend = !options.list_decoding.enabled() && cuda_device_count() > 0 ? Backend::Cuda : Backend::Cpu;
+  // Before the backend is made, so the conflict is reported alike on builds and machines without CUDA.
+  refuse_list_decoding_off_cpu(options, backend);
   auto impl = backend == Backend::Cuda ? internal::make_cuda_backend(options) : internal::make_cpu_backend(options);
   return std::make_unique<Engine>(params, std::move(impl), options);
 }
@@ -69,10 +78,7 @@ Engine::Engine(const Params& params, std::unique_ptr<BackendImpl> backend, const
     : params_(params), options_(options), backend_(std::move(backend)), gallery_token_(std::make_shared<char>()) {
   validate(params_);
   validate(options_);
-  if (options_.list_decoding.enabled() && backend_->kind() != Backend::Cpu)
-    throw Error(ErrorCode::InvalidArgument,
-                "EngineOptions.list_decoding: list decoding runs on the CPU backend only (enroll on the GPU with "
-                "another engine; the records are the same)");
+  refuse_list_decoding_off_cpu(options_, backend_->kind());
   if (params_.expander) expander_id_ = params_.expander->id();
   if (params_.app_key) {
     app_id_ = internal::app_id(*params_.app_key);

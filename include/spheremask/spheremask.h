@@ -111,6 +111,16 @@ SPHEREMASK_API sm_status sm_params_set_app_key(sm_params* params, const uint8_t 
 typedef enum sm_cuda_haar { SM_CUDA_HAAR_AUTO = 0, SM_CUDA_HAAR_ORGQR = 1, SM_CUDA_HAAR_WY = 2 } sm_cuda_haar;
 SPHEREMASK_API sm_status sm_params_set_cuda_haar(sm_params* params, int haar);
 SPHEREMASK_API sm_status sm_params_set_gallery_cap_bytes(sm_params* params, uint64_t cap_bytes);
+/* List decoding, applied by sm_engine_create: verification and identification also try every codeword
+ * within max_angle_deg of the probe (best first, the nearest always included, at most max_candidates per
+ * probe and record), so a probe is accepted about as a cosine matcher at that angle would accept it. The
+ * records are unchanged: enroll with any engine. max_angle_deg: 0 = off (the nearest codeword only, the
+ * default), otherwise at most 80. max_candidates: 1 ... 1048576 (1 << 20), checked even when off; the
+ * default is 4096. Wider angles accept more impostors too, and each probe costs up to max_candidates
+ * hashes per record. CPU backend only: AUTO then picks the CPU, and SM_BACKEND_CUDA is
+ * SM_ERR_INVALID_ARGUMENT at sm_engine_create. A value out of range is SM_ERR_INVALID_ARGUMENT here,
+ * and the params keep their previous setting. */
+SPHEREMASK_API sm_status sm_params_set_list_decoding(sm_params* params, double max_angle_deg, uint32_t max_candidates);
 SPHEREMASK_API void sm_params_free(sm_params* params);
 
 /* ---- engine ----------------------------------------------------------------------------------- */

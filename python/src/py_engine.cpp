@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "decode/list_decode.hpp"
 #include "spheremask/error.hpp"
 #include "spheremask/expander_file.hpp"
 
@@ -55,7 +56,7 @@ py::list bytes_list(const std::vector<std::vector<uint8_t>>& records) {
 
 PyEngine::PyEngine(uint32_t m, std::optional<uint32_t> n, uint32_t alpha, const std::string& dtype,
                    const std::string& backend, int threads, std::optional<std::filesystem::path> expander,
-                   bool allow_weak, const std::optional<py::bytes>& app_key) {
+                   bool allow_weak, const std::optional<py::bytes>& app_key, double list_angle, int64_t list_max) {
   Params p;
   struct WipeKey {  // the engine keeps its own copy; this one goes on every path out
     Params& p;
@@ -75,6 +76,11 @@ PyEngine::PyEngine(uint32_t m, std::optional<uint32_t> n, uint32_t alpha, const 
   const Backend b = parse_backend(backend);
   EngineOptions options;
   options.threads = threads;
+  // A Python int of any size: one outside uint32 must not wrap into the allowed range.
+  if (list_max < 0 || list_max > int64_t(UINT32_MAX))
+    throw Error(ErrorCode::InvalidArgument, "list_max: " + std::to_string(list_max) + " is outside [1, " +
+                                                std::to_string(internal::kMaxListCandidates) + "]");
+  options.list_decoding = {list_angle, uint32_t(list_max)};  // make_engine checks both
   py::gil_scoped_release nogil;  // loading an expander and building a CUDA context take a while
   if (expander) p.expander = load_expander(expander->string());
   p.n = n ? *n : (p.expander ? p.expander->output_dim() : m);
@@ -237,20 +243,26 @@ void register_engine(py::module_& m) {
   py::class_<PyEngine>(m, "Engine", R"doc(
 IronMask engine on one backend.
 
-Engine(m=512, n=None, alpha=16, dtype='f32', backend='auto', threads=0, expander=None, allow_weak=False, app_key=None)
+Engine(m=512, n=None, alpha=16, dtype='f32', backend='auto', threads=0, expander=None, allow_weak=False, app_key=None,
+       list_angle=0.0, list_max=4096)
 
 m: template dimension; n: code dimension (default: the expander's output, or m); alpha: nonzeros of
 a codeword; dtype: 'f32' or 'f16' storage of P; backend: 'auto', 'cpu' or 'cuda'; threads: CPU
 worker threads (0 = all cores); expander: path of an SMTE weights file; app_key: 32-byte secret application key (DESIGN §3): records made under one key are a MismatchError under
 another or none, and records of one person under different keys cannot be linked. Enrolling through an expander
 without app_key raises WeakParametersError (such records are invertible from the public expander) unless
-allow_weak. allow_weak: accept codes under 80 bits and that enrollment (tests only). Templates are float32 arrays of shape (k, m), one template per row.
+allow_weak. allow_weak: accept codes under 80 bits and that enrollment (tests only). list_angle: list decoding
+(degrees, 0 = off, at most 80): verification and identification also try every codeword within that angle of the
+probe, best first, at most list_max (1 ... 1048576) per probe and record, so probes are accepted about as a cosine
+matcher at that angle accepts them (impostors too); records are unchanged. CPU only: 'auto' then picks the CPU and
+'cuda' raises InvalidArgumentError. Templates are float32 arrays of shape (k, m), one template per row.
 An Engine may be shared by threads: calls on one engine run one at a time, without the GIL.)doc")
       .def(py::init<uint32_t, std::optional<uint32_t>, uint32_t, const std::string&, const std::string&, int,
-                    std::optional<std::filesystem::path>, bool, const std::optional<py::bytes>&>(),
+                    std::optional<std::filesystem::path>, bool, const std::optional<py::bytes>&, double, int64_t>(),
            py::arg("m") = 512, py::arg("n") = py::none(), py::arg("alpha") = 16, py::arg("dtype") = "f32",
            py::arg("backend") = "auto", py::arg("threads") = 0, py::arg("expander") = py::none(),
-           py::arg("allow_weak") = false, py::arg("app_key") = py::none())
+           py::arg("allow_weak") = false, py::arg("app_key") = py::none(), py::arg("list_angle") = 0.0,
+           py::arg("list_max") = 4096)
       .def("enroll", &PyEngine::enroll, py::arg("templates"), py::arg("insecure_seed") = py::none(),
            "Enroll each row; returns one serialized record (bytes) per row. insecure_seed (32 bytes) "
            "derives every secret from the seed: INSECURE, tests and benchmarks only.")

@@ -21,7 +21,7 @@ class PyEngine {
  public:
   PyEngine(uint32_t m, std::optional<uint32_t> n, uint32_t alpha, const std::string& dtype, const std::string& backend,
            int threads, std::optional<std::filesystem::path> expander, bool allow_weak,
-           const std::optional<py::bytes>& app_key);
+           const std::optional<py::bytes>& app_key, double list_angle, int64_t list_max);
 
   py::list enroll(const FloatRows& templates, const std::optional<py::bytes>& insecure_seed);
   // Multi-sample enrollment: one record per array of samples (k × m); returns (records, dropped).
