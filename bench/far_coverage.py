@@ -71,12 +71,13 @@ def main():
             c = rec["chosen"]
             cfg = dict(kv.split("=") for kv in c["config"].split())
             held, err = run([a.cli, "eval", "--templates", parts["held"][0], "--labels", parts["held"][1], "--json",
-                             "--n", cfg["n"], "--alpha", cfg["alpha"], "--seed", "2"] + common)
+                             "--n", cfg["n"], "--alpha", cfg["alpha"], "--list-angle", cfg.get("list-angle", "0"),
+                             "--list-max", cfg.get("list-max", "4096"), "--seed", "2"] + common)
             if held is None:
                 print(json.dumps({"split_seed": seed, "config": c["config"], "error": err}), flush=True)
                 continue
             print(json.dumps({
-                "split_seed": seed, "config": c["config"], "calibration_identities": rec["calibration"]["identities"],
+                "split_seed": seed, "config": c["config"], "list_angle_deg": c.get("list_angle_deg"), "calibration_identities": rec["calibration"]["identities"],
                 "cal_far": c["far"], "cal_impostor_pairs": c["impostor_pairs"],
                 "cal_accepted": round(c["far"] * c["impostor_pairs"]), "cal_wilson_hi": c["far_ci"][1],
                 "cal_identity_hi": c["far_ci_identity"][1], "cal_crossed_hi": c["far_ci_crossed"][1],
