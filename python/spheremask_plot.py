@@ -48,6 +48,12 @@ def protocol_label(key):
     return f"K={k} samples, F={f} frame{'s' if f > 1 else ''}" + (f", reserve {reserve}" if reserve != k else "")
 
 
+def decoder_key(row):
+    """(n, α, list angle or None): one marker per code and decoder."""
+    c = row["config"]
+    return (c["n"], c["alpha"], c.get("list_angle_deg"))
+
+
 def floor_rate(rate, pairs):
     return max(rate, 0.5 / max(pairs, 1))
 
@@ -59,7 +65,7 @@ def plot(rows, out, title=None):
     for row in rows:
         if protocol_key(row) not in keys:
             keys.append(protocol_key(row))
-    alphas = sorted({(row["config"]["n"], row["config"]["alpha"]) for row in rows})
+    alphas = sorted({decoder_key(row) for row in rows}, key=lambda k: (k[0], k[1], k[2] or 0))
     drawn_curves = set()
     for row in rows:
         key = protocol_key(row)
@@ -71,18 +77,18 @@ def plot(rows, out, title=None):
             xs = [floor_rate(f, ip) for f in curve["far"]]
             ys = [floor_rate(1 - t, gp) for t in curve["tar"]]
             ax.plot(xs, ys, "-", color=colour, lw=1.4, label=f"unprotected cosine, {protocol_label(key)}")
-        n, alpha = row["config"]["n"], row["config"]["alpha"]
         x, y = floor_rate(row["far"], ip), floor_rate(1 - row["tar"], gp)
         xerr = [[x - floor_rate(row["far_ci"][0], ip)], [max(row["far_ci"][1] - x, 0)]]
         yerr = [[max(y - floor_rate(1 - row["tar_ci"][1], gp), 0)], [max(1 - row["tar_ci"][0] - y, 0)]]
-        marker = MARKERS[alphas.index((n, alpha)) % len(MARKERS)]
+        marker = MARKERS[alphas.index(decoder_key(row)) % len(MARKERS)]
         ax.errorbar([x], [y], xerr=xerr, yerr=yerr, fmt=marker, color=colour, ms=7, mec="black", mew=0.6, capsize=2,
                     lw=0.8)
     # Legend entries for the markers (code, bits) without repeating them per protocol.
-    for i, (n, alpha) in enumerate(alphas):
-        bits = next(r["config"]["code_bits"] for r in rows if (r["config"]["n"], r["config"]["alpha"]) == (n, alpha))
+    for i, (n, alpha, angle) in enumerate(alphas):
+        bits = next(r["config"]["code_bits"] for r in rows if decoder_key(r) == (n, alpha, angle))
+        decoder = f", list decoding within {angle:g}°" if angle else ""
         ax.plot([], [], MARKERS[i % len(MARKERS)], color="grey", mec="black", mew=0.6,
-                label=f"protected C({n}, {alpha}), {bits:.1f} code bits")
+                label=f"protected C({n}, {alpha}), {bits:.1f} code bits{decoder}")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(0.5 / max(max(r["impostor_pairs"] for r in rows), 1) / 1.5, 1.05)

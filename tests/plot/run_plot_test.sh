@@ -16,9 +16,9 @@ np.save(f"{work}/t.npy", rows.astype(np.float32))
 open(f"{work}/labels.txt", "w").write("".join(f"id-{i // per}\n" for i in range(ids * per)))
 PY
 "$cli" eval --templates "$work/t.npy" --labels "$work/labels.txt" --n 32 --allow-weak --backend cpu --mode fast \
-  --impostors 2000 --sweep "alpha=4; alpha=6; alpha=4 enroll-samples=3 reserve=3; alpha=6 enroll-samples=3 reserve=3" \
+  --impostors 2000 --sweep "alpha=4; alpha=6; alpha=4 enroll-samples=3 reserve=3; alpha=6 enroll-samples=3 reserve=3; alpha=4 list-angle=40" \
   > "$work/sweep.jsonl" 2> "$work/sweep.log"
-[ "$(wc -l < "$work/sweep.jsonl")" -eq 4 ] || { echo "expected 4 sweep lines"; exit 1; }
+[ "$(wc -l < "$work/sweep.jsonl")" -eq 5 ] || { echo "expected 5 sweep lines"; exit 1; }
 PYTHONPATH="$src" "$python" -m spheremask_plot "$work/sweep.jsonl" -o "$work/det.png"
 [ -s "$work/det.png" ] || { echo "det.png missing or empty"; exit 1; }
 [ "$(head -c 8 "$work/det.png" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] || { echo "det.png is not a PNG"; exit 1; }
