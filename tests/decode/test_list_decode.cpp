@@ -31,6 +31,15 @@ double score(const detail::Codeword& c, const std::vector<float>& y) {
 
 std::vector<uint32_t> support(const detail::Codeword& c) { return {c.index, c.index + c.alpha}; }
 
+// n = 128, α = 16 (weak codes allowed: the tests choose sizes for speed) with list decoding within `angle`.
+std::unique_ptr<Engine> list_engine(double angle, uint32_t max_candidates, Backend b = Backend::Cpu) {
+  Params p = square_params(128, 16);
+  p.allow_weak = true;
+  EngineOptions o;
+  o.list_decoding = {angle, max_candidates};
+  return make_engine(p, b, o);
+}
+
 std::vector<detail::Codeword> walk(const std::vector<float>& y, uint32_t alpha, double angle, uint32_t cap) {
   internal::ListDecoder d(ListDecoding{angle, cap});
   std::vector<detail::Codeword> out;
@@ -112,12 +121,8 @@ TEST(ListDecode, RefusesBadOptions) {
 // beyond the angle, get exactly the plain decoder's decisions.
 TEST(ListDecode, EngineAcceptsWithinTheAngleAndOnlyAsPlainBeyond) {
   const uint32_t n = 128, records_n = 12;
-  Params p = square_params(n, 16);
-  p.allow_weak = true;
-  EngineOptions listing;
-  listing.list_decoding = {38.0, 1u << 18};
-  auto plain = make_engine(p, Backend::Cpu);
-  auto listed = make_engine(p, Backend::Auto, listing);
+  auto plain = square_engine(n, 16);
+  auto listed = list_engine(38.0, 1u << 18, Backend::Auto);
   ASSERT_EQ(listed->backend(), Backend::Cpu);  // Auto picks the CPU for list decoding
   const auto t = random_unit_rows(records_n, n, 38);
   const auto records = enroll_deterministic(*plain, t, records_n);
@@ -151,11 +156,7 @@ TEST(ListDecode, EngineAcceptsWithinTheAngleAndOnlyAsPlainBeyond) {
 // The same decisions from every entry point: verify, identify, a host gallery, verify_serialized.
 TEST(ListDecode, EveryEntryPointAgrees) {
   const uint32_t n = 128, records_n = 6;
-  Params p = square_params(n, 16);
-  p.allow_weak = true;
-  EngineOptions listing;
-  listing.list_decoding = {38.0, 1u << 16};
-  auto engine = make_engine(p, Backend::Cpu, listing);
+  auto engine = list_engine(38.0, 1u << 16);
   const auto t = random_unit_rows(records_n, n, 11);
   const auto records = enroll_deterministic(*engine, t, records_n);
   std::mt19937 rng(3);
