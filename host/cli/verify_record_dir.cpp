@@ -95,7 +95,7 @@ std::vector<Decision> verify_record_dir_from_bytes(const EngineFlags& flags, con
     batch.clear();
     batch_bytes = 0;
   };
-  for (size_t i = start; i < files.size(); ++i) {
+  for (size_t i = 0; i < files.size(); ++i) {
     try {
       batch.push_back(read_record_file(files[i]));
     } catch (const Error&) {
