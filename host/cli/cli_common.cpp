@@ -10,6 +10,8 @@
 #include <iterator>
 #include <limits>
 
+#include "cli/record_files.hpp"
+#include "cli/unwarned_engine.hpp"
 #include "crypto/crypto.hpp"
 #include "tools/npy.hpp"
 #include "spheremask/error.hpp"
@@ -40,35 +42,43 @@ void EngineFlags::add_to(CLI::App& cmd, bool with_dtype) {
 }
 
 std::unique_ptr<Engine> EngineFlags::make(uint32_t m) const {
+  auto engine = make_engine_unwarned(*this, m);
+  warn_if_weak_code(engine->params().n, engine->params().alpha);
+  return engine;
+}
+
+void warn_if_weak_code(uint32_t n, uint32_t alpha) {
+  const double bits = code_bits(n, alpha);
+  if (bits < kWarnBits)
+    std::fprintf(stderr, "spheremask: warning: code C(%u, %u) has %.1f bits (< %.0f recommended)\n", n, alpha, bits,
+                 kWarnBits);
+}
+
+std::unique_ptr<Engine> make_engine_unwarned(const EngineFlags& flags, uint32_t m) {
   Params p;
   p.m = m;
-  p.alpha = alpha;
-  p.dtype = dtype == "f16" ? Dtype::F16 : Dtype::F32;
-  p.allow_weak = allow_weak;
-  if (!app_key_file.empty()) p.app_key = read_app_key_file(app_key_file);
-  if (!expander.empty()) {
-    p.expander = load_expander(expander);
+  p.alpha = flags.alpha;
+  p.dtype = flags.dtype == "f16" ? Dtype::F16 : Dtype::F32;
+  p.allow_weak = flags.allow_weak;
+  if (!flags.app_key_file.empty()) p.app_key = read_app_key_file(flags.app_key_file);
+  if (!flags.expander.empty()) {
+    p.expander = load_expander(flags.expander);
     if (m == 0) p.m = p.expander->input_dim();
     p.n = p.expander->output_dim();
-    if (n != 0 && n != p.n)
-      throw Error(ErrorCode::InvalidArgument, "--n " + std::to_string(n) + " disagrees with the expander's output dimension " +
+    if (flags.n != 0 && flags.n != p.n)
+      throw Error(ErrorCode::InvalidArgument, "--n " + std::to_string(flags.n) + " disagrees with the expander's output dimension " +
                                                   std::to_string(p.n));
   } else {
-    p.n = n == 0 ? m : n;
+    p.n = flags.n == 0 ? m : flags.n;
   }
   EngineOptions o;
-  o.threads = threads;
-  o.device = device;
+  o.threads = flags.threads;
+  o.device = flags.device;
   apply_cuda_environment(o);
-  o.identify_tensor_cores = identify_tensor_cores;
-  o.list_decoding.max_angle_deg = list_angle_deg;
-  o.list_decoding.max_candidates = list_max;
-  auto engine = make_engine(p, parse_backend(backend), o);
-  const double bits = code_bits(p.n, p.alpha);
-  if (bits < kWarnBits)
-    std::fprintf(stderr, "spheremask: warning: code C(%u, %u) has %.1f bits (< %.0f recommended)\n", p.n, p.alpha, bits,
-                 kWarnBits);
-  return engine;
+  o.identify_tensor_cores = flags.identify_tensor_cores;
+  o.list_decoding.max_angle_deg = flags.list_angle_deg;
+  o.list_decoding.max_candidates = flags.list_max;
+  return make_engine(p, parse_backend(flags.backend), o);
 }
 
 void apply_cuda_environment(EngineOptions& o) {
@@ -146,29 +156,12 @@ std::string record_file_name(size_t index) {
 }
 
 std::vector<Record> load_record_dir(const std::string& dir, bool allow_weak) {
-  namespace fs = std::filesystem;
-  if (!fs::is_directory(dir)) throw Error(ErrorCode::Io, dir + ": not a directory");
-  std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(dir))
-    if (e.path().extension() == ".smhd") files.push_back(e.path());
-  std::sort(files.begin(), files.end());
+  const auto files = list_record_files(dir);
   std::vector<Record> out;
   out.reserve(files.size());
   for (const auto& f : files) {
-    // Every .smhd entry must be a plain file; symlinks are not followed: a record swapped for a link
-    // (to another subject's record, a device, a FIFO) is an error naming it, never read or skipped.
-    const auto status = fs::symlink_status(f);
-    if (fs::is_symlink(status))
-      throw Error(ErrorCode::Io, f.string() + ": is a symbolic link; records must be regular files (links are not followed)");
-    if (!fs::is_regular_file(status))
-      throw Error(ErrorCode::Io, f.string() + ": is " + (fs::is_directory(status) ? "a directory" : "not a regular file") +
-                                     "; records must be regular files");
-    const std::string bytes = read_file(f.string());
-    try {
-      out.push_back(Record::parse({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, allow_weak));
-    } catch (const Error& e) {
-      throw Error(e.code(), f.string() + ": " + e.what());
-    }
+    const std::string bytes = read_record_file(f);
+    out.push_back(parse_record_file(f, bytes_of(bytes), allow_weak));
   }
   return out;
 }

@@ -1,6 +1,7 @@
 // `spheremask verify`: probe i against record i of a directory (probe i = K consecutive rows with
 // --frames-per-probe K); prints counts only.
 #include <cstdio>
+#include <vector>
 
 #include "cli/cli_common.hpp"
 #include "cli/frame_flags.hpp"
@@ -8,6 +9,7 @@
 #include "tools/npy.hpp"
 #include "spheremask/error.hpp"
 #include "cli/store_verify.hpp"
+#include "cli/verify_record_dir.hpp"
 
 namespace spheremask::cli {
 
@@ -27,16 +29,21 @@ void add_verify_command(CLI::App& app) {
     if (o->records.empty()) throw Error(ErrorCode::InvalidArgument, "verify needs --records DIR or --store DB");
     const NpyMatrix y = NpyMatrix::open(o->templates);
     const size_t probes = o->frames.probes_in(y.rows(), o->templates);
-    const auto records = load_record_dir(o->records, o->engine.allow_weak);
-    if (records.size() != probes)
-      throw Error(ErrorCode::InvalidArgument, std::to_string(probes) + " probes but " +
-                                                  std::to_string(records.size()) + " records in " + o->records);
-    if (records.empty()) throw Error(ErrorCode::InvalidArgument, "no records in " + o->records);
-    EngineFlags flags = o->engine;
-    flags.n = records[0].n;
-    flags.alpha = records[0].alpha;
-    auto engine = flags.make(uint32_t(y.cols()));
-    const auto decisions = engine->verify_frames(y.data(), y.rows(), records, o->frames.options());
+    std::vector<Decision> decisions;
+    if (o->frames.per_probe == 1) {
+      // One row per probe (--any-of-frames with one frame is the same rule): verify from the files' bytes.
+      decisions = verify_record_dir_from_bytes(o->engine, y, o->records);
+    } else {
+      // K frames per probe: Engine::verify_frames (their mean, or any of them) takes parsed records;
+      // verify_serialized verifies one row per record.
+      const auto records = load_record_dir(o->records, o->engine.allow_weak);
+      check_record_count(probes, records.size(), o->records);
+      EngineFlags flags = o->engine;
+      flags.n = records[0].n;
+      flags.alpha = records[0].alpha;
+      auto engine = flags.make(uint32_t(y.cols()));
+      decisions = engine->verify_frames(y.data(), y.rows(), records, o->frames.options());
+    }
     size_t accepted = 0, tampered = 0;
     for (auto d : decisions) {
       accepted += d == Decision::Accept;
