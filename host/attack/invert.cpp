@@ -1,13 +1,13 @@
 #include "attack/invert.hpp"
 
 #include <cblas.h>
-#include <lapacke.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <string>
 
+#include "attack/pull_back.hpp"
 #include "attack/sparse_pursuit.hpp"
 #include "spheremask/detail/bytes.hpp"
 #include "spheremask/detail/decode.hpp"
@@ -72,16 +72,16 @@ bool row_norm_leak(const std::vector<float>& p, uint32_t n, uint32_t alpha, Veri
   return hit;
 }
 
-// t* from the code-space vector u = P_effᵀ c: the affine pull-back, then Gauss–Newton on
-// ‖TE(t) − u‖ (finite-difference Jacobian, one batched forward per step) while decode(P_eff·TE(t*)) ≠ c.
+// t* from the code-space vector u = P_effᵀ c: without an expander u itself; with one, pulled back through it
+// (affine model, then Gauss–Newton while decode(P_eff·TE(t*)) ≠ c).
 void recover_template(const std::vector<float>& p_eff, uint32_t n, const Expander* e, const TeModel* model,
                       const detail::Codeword& c, int gn_steps, InvertOutcome& r) {
   std::vector<float> cvec(n, 0.0f), u(n), z(n);
   const float mag = float(1.0 / std::sqrt(double(c.alpha)));
   for (uint32_t q = 0; q < c.alpha; ++q) cvec[c.index[q]] = c.negative[q] ? -mag : mag;
   cblas_sgemv(CblasRowMajor, CblasTrans, int(n), int(n), 1.0f, p_eff.data(), int(n), cvec.data(), 1, 0.0f, u.data(), 1);
-  auto accepted = [&](const std::vector<float>& code_space) {
-    cblas_sgemv(CblasRowMajor, CblasNoTrans, int(n), int(n), 1.0f, p_eff.data(), int(n), code_space.data(), 1, 0.0f,
+  auto accepted = [&](const float* code_space) {
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, int(n), int(n), 1.0f, p_eff.data(), int(n), code_space, 1, 0.0f,
                 z.data(), 1);
     detail::Codeword d;
     const bool ok = detail::decode_codeword(z.data(), n, c.alpha, &d) && same(d, c);
@@ -91,48 +91,12 @@ void recover_template(const std::vector<float>& p_eff, uint32_t n, const Expande
   if (!e) {
     r.template_star = u;
     normalize(r.template_star.data(), n);
-    r.template_ok = accepted(r.template_star);
+    r.template_ok = accepted(r.template_star.data());
   } else {
-    const uint32_t m = model->m;
-    std::vector<float> centered(n), t(m), y(n);
-    for (uint32_t j = 0; j < n; ++j) centered[j] = u[j] - model->offset[j];
-    cblas_sgemv(CblasRowMajor, CblasNoTrans, int(m), int(n), 1.0f, model->l_pinv.data(), int(n), centered.data(), 1, 0.0f,
-                t.data(), 1);
-    normalize(t.data(), m);
-    e->forward(t.data(), 1, y.data());
-    r.template_ok = accepted(y);
-    const float h = 1e-3f;
-    std::vector<float> in(size_t(m + 1) * m), out(size_t(m + 1) * n), jac(size_t(n) * m), jtj(size_t(m) * m), rhs(m);
-    for (int step = 0; step < gn_steps && !r.template_ok; ++step) {
-      for (uint32_t i = 0; i <= m; ++i) {
-        float* row = in.data() + size_t(i) * m;
-        std::copy_n(t.data(), m, row);
-        if (i < m) row[i] += h;
-        normalize(row, m);
-      }
-      e->forward(in.data(), m + 1, out.data());
-      const float* base = out.data() + size_t(m) * n;
-      for (uint32_t j = 0; j < n; ++j) {
-        for (uint32_t i = 0; i < m; ++i) jac[size_t(j) * m + i] = (out[size_t(i) * n + j] - base[j]) / h;
-        y[j] = u[j] - base[j];  // residual to remove
-      }
-      // (JᵀJ + μI) δ = Jᵀ(u − TE(t)); μ keeps the radial direction (a null direction of TE∘normalize) harmless.
-      cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, int(m), int(n), 1.0f, jac.data(), int(m), 0.0f, jtj.data(), int(m));
-      double trace = 0;
-      for (uint32_t i = 0; i < m; ++i) trace += jtj[size_t(i) * m + i];
-      for (uint32_t i = 0; i < m; ++i) jtj[size_t(i) * m + i] += float(1e-6 * trace / m + 1e-12);
-      cblas_sgemv(CblasRowMajor, CblasTrans, int(n), int(m), 1.0f, jac.data(), int(m), y.data(), 1, 0.0f, rhs.data(), 1);
-      if (LAPACKE_sposv(LAPACK_ROW_MAJOR, 'U', int(m), 1, jtj.data(), int(m), rhs.data(), 1) != 0) break;
-      for (uint32_t i = 0; i < m; ++i) t[i] += rhs[i];
-      normalize(t.data(), m);
-      e->forward(t.data(), 1, y.data());
-      r.template_ok = accepted(y);
-    }
-    r.template_star = t;
-    secure_zero(centered.data(), centered.size() * sizeof(float));
-    secure_zero(in.data(), in.size() * sizeof(float));
-    secure_zero(out.data(), out.size() * sizeof(float));
-    secure_zero(y.data(), y.size() * sizeof(float));
+    r.template_star = pull_back_template(*e, *model, u.data(), gn_steps, [&](const float* te) {
+      r.template_ok = accepted(te);
+      return r.template_ok;
+    });
   }
   secure_zero(cvec.data(), cvec.size() * sizeof(float));
   secure_zero(u.data(), u.size() * sizeof(float));

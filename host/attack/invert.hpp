@@ -28,7 +28,7 @@ struct InvertOptions {
   int polish_iterations = 10;    // alternating projection: c <- decode(Π c)
   int l1_iterations = 40;        // iterations of the L1 (soft-threshold) alternating directions
   size_t l1_starts = 256;        // coordinate starts of the L1 method (the greedy one starts from every coordinate)
-  int gauss_newton_steps = 3;    // through the expander, only when the affine pull-back is not accepted
+  int gauss_newton_steps = 3;    // through the expander (attack/pull_back.hpp), only while t* is not accepted
 };
 
 // Wipes the recovered codeword and template on destruction: they are as secret as the enrolled ones.

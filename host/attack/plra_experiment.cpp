@@ -3,7 +3,10 @@
 #include <cblas.h>
 
 #include <cmath>
+#include <string>
 
+#include "attack/pull_back.hpp"
+#include "attack/te_model.hpp"
 #include "crypto/crypto.hpp"
 #include "expander/expander_rng.hpp"
 #include "crypto/keyflow.hpp"
@@ -18,12 +21,15 @@ namespace spheremask::attack {
 
 namespace {
 
-std::unique_ptr<Engine> plain_engine(uint32_t n, uint32_t alpha, const std::optional<AppKey>& key) {
+std::unique_ptr<Engine> plain_engine(uint32_t n, uint32_t alpha, const std::optional<AppKey>& key,
+                                     std::shared_ptr<const Expander> expander = nullptr) {
   Params p;
-  p.m = p.n = n;
+  p.m = expander ? expander->input_dim() : n;
+  p.n = n;
   p.alpha = alpha;
   p.allow_weak = true;  // the experiment runs at small n on purpose
   p.app_key = key;
+  p.expander = std::move(expander);
   auto engine = make_engine(p, Backend::Cpu);
   if (p.app_key) secure_zero(p.app_key->data(), 32);
   return engine;
@@ -36,22 +42,59 @@ AppKey experiment_key(uint64_t seed, uint64_t index) {
   return keyflow::deterministic_key("plra-experiment/app", s, index);
 }
 
+// All records made with one expander (or none), and `expander`, when given, is that one.
+void check_expander(std::span<const Record> records, const Expander* expander) {
+  const std::array<uint8_t, 32> none{};
+  for (size_t j = 0; j < records.size(); ++j)
+    if (records[j].expander_id != records[0].expander_id)
+      throw Error(ErrorCode::Mismatch, "record " + std::to_string(j) + " was made with another expander than record 0");
+  if (!expander) return;
+  if (records[0].expander_id == none)
+    throw Error(ErrorCode::Mismatch, "the records were made without an expander, but one was given");
+  if (expander->id() != records[0].expander_id || expander->output_dim() != records[0].n)
+    throw Error(ErrorCode::Mismatch, "the given expander is not the one the records were made with (expander id differs)");
+}
+
 }  // namespace
 
-size_t plra_accepted(std::span<const Record> records, const std::vector<float>& u, const std::optional<AppKey>& key) {
+std::string plra_acceptance_blocker(std::span<const Record> records, const std::optional<AppKey>& key,
+                                    const Expander* expander) {
+  const std::array<uint8_t, 32> none{};
+  if (records.empty()) return "no records";
+  check_expander(records, expander);
+  if (records[0].expander_id != none && !expander)
+    return "the records were made through an expander: the recovered vector is S_app*TE(t) in code space, not a "
+           "template; pass the expander (--expander) to pull it back to one as attack invert does";
+  const std::array<uint8_t, 32> id = key ? internal::app_id(*key) : none;
+  for (const Record& r : records)
+    if (r.app_id == id) return "";
+  return key ? "no record is bound to the given application key: no engine here can judge the recovered vector"
+             : "the records are bound to an application key the attacker does not hold (--app-key-file to check)";
+}
+
+size_t plra_accepted(std::span<const Record> records, const std::vector<float>& u, const std::optional<AppKey>& key,
+                     std::shared_ptr<const Expander> expander, int gauss_newton_steps) {
   if (records.empty() || u.empty()) return 0;
   const uint32_t n = records[0].n;
   if (u.size() != n) throw Error(ErrorCode::InvalidArgument, "recovered vector has the wrong dimension");
-  for (const Record& r : records)
-    if (r.expander_id != std::array<uint8_t, 32>{})
-      throw Error(ErrorCode::InvalidArgument, "records made through an expander: the code-space vector is not a template");
-  auto engine = plain_engine(n, records[0].alpha, key);
-  const std::array<uint8_t, 32> id = key ? internal::app_id(*key) : std::array<uint8_t, 32>{};
+  check_expander(records, expander.get());
+  if (records[0].expander_id != std::array<uint8_t, 32>{} && !expander)
+    throw Error(ErrorCode::InvalidArgument,
+                "records made through an expander: the code-space vector is not a template; pass the expander");
+  const std::array<uint8_t, 32> none{};
+  auto engine = plain_engine(n, records[0].alpha, key, expander);
+  const std::array<uint8_t, 32> id = key ? internal::app_id(*key) : none;
   std::vector<float> t = u;
-  if (key) {  // t = S_appᵀ·u, so that the engine's binding S_app·t gives u back
+  if (key) {  // S_appᵀ·u, so that the engine's binding S_app·(·) gives u back
     std::vector<float> s = internal::app_transform(internal::EngineInternals::backend(*engine), *key, n);
     cblas_sgemv(CblasRowMajor, CblasTrans, int(n), int(n), 1.0f, s.data(), int(n), u.data(), 1, 0.0f, t.data(), 1);
     secure_zero(s.data(), s.size() * sizeof(float));
+  }
+  if (expander) {  // t holds TE(t*): pull it back to the template the engine takes
+    const TeModel model = fit_te_model(*expander);
+    std::vector<float> pulled = pull_back_template(*expander, model, t.data(), gauss_newton_steps);
+    secure_zero(t.data(), t.size() * sizeof(float));
+    t.swap(pulled);
   }
   std::vector<Record> mine;
   for (const Record& r : records)

@@ -4,11 +4,14 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "attack/plra.hpp"
+#include "spheremask/expander.hpp"
 #include "spheremask/record.hpp"
 
 namespace spheremask::attack {
@@ -35,8 +38,18 @@ struct PlraExperimentResult {
 PlraExperimentResult run_plra_experiment(const PlraExperiment& e);
 
 // Records that an engine with key (or without one) accepts for the recovered code-space vector u:
-// the template is S_appᵀ·u under a key, u itself without. Records bound to another key are not counted.
-// Plain records only (no expander: m = n).
-size_t plra_accepted(std::span<const Record> records, const std::vector<float>& u, const std::optional<AppKey>& key);
+// the code-space template is S_appᵀ·u under a key, u itself without; for records made through an expander
+// (pass it) that vector is TE(t), pulled back to a template t* through the expander as `attack invert` does
+// (affine model, then gauss_newton_steps steps; attack/pull_back.hpp). Records bound to another key are not
+// counted. Throws Error{InvalidArgument} for expander records without their expander, Error{Mismatch} for
+// the wrong one.
+size_t plra_accepted(std::span<const Record> records, const std::vector<float>& u, const std::optional<AppKey>& key,
+                     std::shared_ptr<const Expander> expander = nullptr, int gauss_newton_steps = 3);
+
+// Why no engine can judge the recovered vector against these records, or "" when plra_accepted can:
+// expander records without their expander, or no record bound to the key the attacker holds (or to none).
+// Throws Error{Mismatch} when the records mix expanders or `expander` is not theirs.
+std::string plra_acceptance_blocker(std::span<const Record> records, const std::optional<AppKey>& key,
+                                    const Expander* expander);
 
 }  // namespace spheremask::attack

@@ -174,6 +174,71 @@ TEST(PlraCli, RecordsDirectoryOfOnePersonIsInverted) {
   EXPECT_EQ(j["accepted"], 63);
 }
 
+// 63 renewals of one person at 3° around a center, m = 32 -> n = 64 through expander e.smte (and a second,
+// different expander other.smte), enrolled with an application key in keyed/ and without one in keyless/.
+void write_expander_person(const testing::ScratchDir& dir) {
+  const auto center = testing::random_unit_rows(1, 32, 21);
+  std::vector<float> t;
+  std::mt19937 rng(200);
+  for (uint32_t j = 0; j < 63; ++j) {
+    const auto row = testing::at_angle(center.data(), 32, 3.0, rng);
+    t.insert(t.end(), row.begin(), row.end());
+  }
+  write_npy_f32(dir.file("t.npy"), t.data(), 63, 32);
+  testing::write_text(dir.file("key.hex"), std::string(64, 'd'));
+  for (const char* seed : {"1", "2"})
+    ASSERT_EQ(testing::run_cli({"expander", "init", "--m", "32", "--n", "64", "--seed", seed, "--out",
+                                dir.file(seed[0] == '1' ? "e.smte" : "other.smte")}).exit_code, 0);
+  const std::vector<std::string> enroll = {"enroll", "--templates", dir.file("t.npy"), "--expander", dir.file("e.smte"),
+                                           "--alpha", "6", "--allow-weak", "--backend", "cpu", "--out"};
+  auto keyless = enroll;
+  keyless.push_back(dir.file("keyless"));
+  auto keyed = enroll;
+  keyed.insert(keyed.end(), {dir.file("keyed"), "--app-key-file", dir.file("key.hex")});
+  ASSERT_EQ(testing::run_cli(keyless).exit_code, 0);
+  ASSERT_EQ(testing::run_cli(keyed).exit_code, 0);
+}
+
+TEST(PlraCli, ExpanderRecordsAreJudgedThroughTheExpanderOrSayWhyNot) {
+  testing::ScratchDir dir("plra-expander");
+  write_expander_person(dir);
+  auto link = [&](const std::string& recs, std::vector<std::string> extra) {
+    std::vector<std::string> args = {"attack", "link", "--records", dir.file(recs), "--allow-weak", "--noise-deg", "3"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return testing::run_cli(args);
+  };
+  // Without the expander the code-space vector S_app·TE(t) is no template: the report says so, never a bare null.
+  auto r = link("keyless", {"--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["linked"], true);
+  EXPECT_EQ(j["opened"], 63);
+  EXPECT_FALSE(j.contains("accepted"));
+  EXPECT_NE(j["accepted_not_measured"].get<std::string>().find("--expander"), std::string::npos);
+  // With it, the vector is pulled back to a template that every record's engine accepts.
+  r = link("keyless", {"--expander", dir.file("e.smte"), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["opened"], 63);
+  EXPECT_EQ(j["accepted"], 63);
+  EXPECT_FALSE(j.contains("accepted_not_measured"));
+  // Keyed records: linked without the key (one transform for all renewals), judged only with it.
+  r = link("keyed", {"--expander", dir.file("e.smte")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("63 of 63 records opened"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("acceptance not measured"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--app-key-file"), std::string::npos) << r.out;
+  r = link("keyed", {"--expander", dir.file("e.smte"), "--app-key-file", dir.file("key.hex"), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["accepted"], 63);
+  // The wrong expander, or one given for plain records, is an error before any attack.
+  r = link("keyless", {"--expander", dir.file("other.smte"), "--json"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(lines(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find("expander"), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+}
+
 TEST(PlraCli, BadInputsExitTwoWithOneLine) {
   testing::ScratchDir dir("plra-bad");
   std::filesystem::create_directories(dir.file("empty"));
@@ -185,6 +250,7 @@ TEST(PlraCli, BadInputsExitTwoWithOneLine) {
       {"attack", "link", "--synthetic", "--records", "8", "--noise-deg", "95"},
       {"attack", "link", "--synthetic", "--records", "2", "--n", "64", "--alpha", "40"},
       {"attack", "link", "--records", dir.file("empty"), "--estimate-only"},
+      {"attack", "link", "--synthetic", "--records", "8", "--expander", dir.file("e.smte")},
   };
   for (const auto& args : cases) {
     const auto r = testing::run_cli(args);
