@@ -68,6 +68,15 @@ sm_status enroll(sm_engine* engine, const float* templates, size_t count, const 
   });
 }
 
+sm_status parse_append(sm_records* records, const uint8_t* bytes, size_t len, const ParseOptions& options) {
+  return guarded([&] {
+    require(records, "records");
+    if (len > 0) require(bytes, "bytes");
+    Record r = Record::parse(std::span<const uint8_t>(bytes, len), options);
+    records->impl.push_back(std::move(r));
+  });
+}
+
 }  // namespace
 
 extern "C" {
@@ -143,6 +152,29 @@ sm_status sm_params_set_gallery_cap_bytes(sm_params* params, uint64_t cap_bytes)
   });
 }
 
+sm_status sm_params_set_identify_tensor_cores(sm_params* params, int on) {
+  return guarded([&] {
+    require(params, "params");
+    params->engine_options.identify_tensor_cores = capi::flag_of(on, "identify_tensor_cores");
+  });
+}
+
+sm_status sm_params_set_cuda_chunk_hash_on_device(sm_params* params, int on) {
+  return guarded([&] {
+    require(params, "params");
+    params->engine_options.cuda_chunk_hash_on_device = capi::flag_of(on, "chunk_hash_on_device");
+  });
+}
+
+sm_status sm_params_set_batch_size(sm_params* params, uint64_t batch_size) {
+  return guarded([&] {
+    require(params, "params");
+    if (batch_size > std::numeric_limits<size_t>::max())
+      throw Error(ErrorCode::InvalidArgument, "batch_size: " + std::to_string(batch_size) + " exceeds the address space");
+    params->engine_options.batch_size = size_t(batch_size);
+  });
+}
+
 sm_status sm_params_set_list_decoding(sm_params* params, double max_angle_deg, uint32_t max_candidates) {
   return guarded([&] {
     require(params, "params");
@@ -180,6 +212,10 @@ sm_backend sm_engine_backend(const sm_engine* engine) {
   return engine->impl->backend() == Backend::Cuda ? SM_BACKEND_CUDA : SM_BACKEND_CPU;
 }
 
+int sm_engine_defers_checksums(const sm_engine* engine) {
+  return engine != nullptr && engine->impl->defers_checksums() ? 1 : 0;
+}
+
 void sm_engine_dims(const sm_engine* engine, uint32_t* m, uint32_t* n, uint32_t* alpha) {
   const Params* p = engine ? &engine->impl->params() : nullptr;
   if (m) *m = p ? p->m : 0;
@@ -200,12 +236,16 @@ void sm_records_free(sm_records* records) { delete records; }
 size_t sm_records_count(const sm_records* records) { return records ? records->impl.size() : 0; }
 
 sm_status sm_records_parse_append(sm_records* records, const uint8_t* bytes, size_t len, int allow_weak) {
-  return guarded([&] {
-    require(records, "records");
-    if (len > 0) require(bytes, "bytes");
-    Record r = Record::parse(std::span<const uint8_t>(bytes, len), allow_weak != 0);
-    records->impl.push_back(std::move(r));
-  });
+  return parse_append(records, bytes, len, ParseOptions{.allow_weak = allow_weak != 0, .defer_checksum = false});
+}
+
+sm_status sm_records_parse_append_deferred(sm_records* records, const uint8_t* bytes, size_t len, int allow_weak) {
+  return parse_append(records, bytes, len, ParseOptions{.allow_weak = allow_weak != 0, .defer_checksum = true});
+}
+
+int sm_records_checksum_pending(const sm_records* records, size_t index) {
+  if (records == nullptr || index >= records->impl.size()) return 0;
+  return records->impl[index].checksum_pending() ? 1 : 0;
 }
 
 size_t sm_records_serialized_size(const sm_records* records, size_t index) {

@@ -84,6 +84,14 @@ inline void require(const void* p, const char* name) {
   if (p == nullptr) throw Error(ErrorCode::InvalidArgument, std::string(name) + " is null");
 }
 
+// A C boolean switch: 0 or 1. Anything else is refused (naming the switch) rather than read as true, since
+// a caller passing some other integer has most likely mixed up the arguments.
+inline bool flag_of(int on, const char* name) {
+  if (on != 0 && on != 1)
+    throw Error(ErrorCode::InvalidArgument, std::string(name) + ": " + std::to_string(on) + " is not 0 or 1");
+  return on == 1;
+}
+
 // Per-probe hit lists flattened into an sm_matches (offsets + indices).
 inline std::unique_ptr<sm_matches> matches_of(const std::vector<std::vector<uint32_t>>& hits) {
   auto m = std::make_unique<sm_matches>();

@@ -111,6 +111,20 @@ SPHEREMASK_API sm_status sm_params_set_app_key(sm_params* params, const uint8_t 
 typedef enum sm_cuda_haar { SM_CUDA_HAAR_AUTO = 0, SM_CUDA_HAAR_ORGQR = 1, SM_CUDA_HAAR_WY = 2 } sm_cuda_haar;
 SPHEREMASK_API sm_status sm_params_set_cuda_haar(sm_params* params, int haar);
 SPHEREMASK_API sm_status sm_params_set_gallery_cap_bytes(sm_params* params, uint64_t cap_bytes);
+/* More CUDA switches, same rules. on: 0 or 1 (any other value is SM_ERR_INVALID_ARGUMENT, as a C caller may
+ * pass a count or a pointer-sized flag by mistake). identify_tensor_cores: identify f16 galleries on tensor cores
+ * (f16 P times the probe split in two f16 parts, FP32 accumulation; the decisions equal the CPU's except where
+ * a probe's alpha-th and (alpha+1)-th largest |P t| are within rounding of each other); default 0, until a GPU
+ * run has measured it. chunk_hash_on_device:
+ * hash the SMHD v2 chunks of P on the device at enrollment and for deferred checksums (1, the default), or
+ * on the host as the CPU does (0). */
+SPHEREMASK_API sm_status sm_params_set_identify_tensor_cores(sm_params* params, int on);
+SPHEREMASK_API sm_status sm_params_set_cuda_chunk_hash_on_device(sm_params* params, int on);
+/* Templates per backend call, applied by sm_engine_create on either backend; 0 = the backend default (the
+ * default). Any size is valid (a call with fewer templates makes one smaller batch): only a value beyond the
+ * address space is SM_ERR_INVALID_ARGUMENT. The decisions and records do not depend on it. The CUDA device
+ * ordinal is an argument of sm_engine_create. */
+SPHEREMASK_API sm_status sm_params_set_batch_size(sm_params* params, uint64_t batch_size);
 /* List decoding, applied by sm_engine_create: verification and identification also try every codeword
  * within max_angle_deg of the probe (best first, the nearest always included, at most max_candidates per
  * probe and record), so a probe is accepted about as a cosine matcher at that angle would accept it. The
@@ -135,6 +149,10 @@ SPHEREMASK_API sm_status sm_engine_create(const sm_params* params, int backend, 
 SPHEREMASK_API void sm_engine_free(sm_engine* engine);
 /* The backend actually in use (CPU or CUDA, never AUTO). */
 SPHEREMASK_API sm_backend sm_engine_backend(const sm_engine* engine);
+/* 1 when this engine's verification checks a deferred checksum where it reads P anyway (the CUDA backend
+ * with chunk hashing on the device), so sm_records_parse_append_deferred saves a pass over P; 0 on the CPU,
+ * where deferring only moves that pass (deferred records still verify correctly), and for NULL. */
+SPHEREMASK_API int sm_engine_defers_checksums(const sm_engine* engine);
 /* Template dimension m, code dimension n and alpha; any pointer may be NULL. */
 SPHEREMASK_API void sm_engine_dims(const sm_engine* engine, uint32_t* m, uint32_t* n, uint32_t* alpha);
 
@@ -152,6 +170,17 @@ SPHEREMASK_API size_t sm_records_count(const sm_records* records);
  * accepts codes under 80 bits. On failure the collection is unchanged. */
 SPHEREMASK_API sm_status sm_records_parse_append(sm_records* records, const uint8_t* bytes, size_t len,
                                                  int allow_weak);
+/* As sm_records_parse_append, with the checksum of a v2 record left pending (v1 records have no digest tree
+ * and are checked here): every field is validated now, and the root over header and P is settled by
+ * sm_verify / sm_verify_and_derive before they decide, from the P they multiply (on the CUDA backend hashed
+ * on the device, saving the host pass over P): a mismatch is SM_TAMPERED for that record, never an accept
+ * or a key. Every other use of a pending record (sm_identify, frames, sm_records_serialize, sm_store_put)
+ * is SM_ERR_INVALID_RECORD naming the pending checksum. Worth it where sm_engine_defers_checksums says so. */
+SPHEREMASK_API sm_status sm_records_parse_append_deferred(sm_records* records, const uint8_t* bytes, size_t len,
+                                                          int allow_weak);
+/* 1 when record `index` was parsed with sm_records_parse_append_deferred and is a v2 record (its checksum
+ * is still pending), else 0. */
+SPHEREMASK_API int sm_records_checksum_pending(const sm_records* records, size_t index);
 /* Serialized size of record `index` (0 when the index is out of range). */
 SPHEREMASK_API size_t sm_records_serialized_size(const sm_records* records, size_t index);
 /* Writes record `index` to buf (capacity cap) and its size to *written. If cap is too small,

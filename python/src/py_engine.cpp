@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 
 #include "decode/list_decode.hpp"
 #include "spheremask/error.hpp"
@@ -30,6 +31,14 @@ std::string bytes_of(const py::object& o, const char* what) {
   throw Error(ErrorCode::InvalidArgument, std::string(what) + " must be bytes or str");
 }
 
+// The engine settles a deferred checksum in its per-call verification only (multi-frame verification,
+// like identification, refuses pending records): say so before parsing anything.
+void refuse_deferred_frames(bool defer_checksum, uint32_t frames_per_probe) {
+  if (defer_checksum && frames_per_probe != 1)
+    throw Error(ErrorCode::InvalidArgument, "defer_checksum applies to single-frame verification only "
+                                            "(frames_per_probe = " + std::to_string(frames_per_probe) + ")");
+}
+
 FrameOptions frames_of(uint32_t per_probe, bool any_of) {
   FrameOptions o;
   o.per_probe = per_probe;
@@ -46,6 +55,30 @@ std::optional<std::array<uint8_t, 32>> seed_of(const std::optional<py::bytes>& i
   return seed;
 }
 
+CudaHaar parse_cuda_haar(const std::string& s) {
+  if (s == "auto") return CudaHaar::Auto;
+  if (s == "orgqr") return CudaHaar::Orgqr;
+  if (s == "wy") return CudaHaar::Wy;
+  throw Error(ErrorCode::InvalidArgument, "cuda_haar: unknown value '" + s + "' (auto, orgqr or wy)");
+}
+
+// A switch is True or False (or a numpy bool): an int or None would be read as one silently.
+bool flag_of(const py::object& o, const char* name) {
+  if (py::isinstance<py::bool_>(o) || py::isinstance(o, py::module_::import("numpy").attr("bool_")))
+    return o.cast<bool>();
+  throw Error(ErrorCode::InvalidArgument,
+              std::string(name) + " must be True or False, got " + std::string(py::repr(o)));
+}
+
+// A Python int of any size into [0, max]: one outside must not wrap into the allowed range.
+template <class T>
+T bounded(int64_t v, T max, const char* name) {
+  if (v < 0 || uint64_t(v) > uint64_t(max))
+    throw Error(ErrorCode::InvalidArgument,
+                std::string(name) + ": " + std::to_string(v) + " is outside [0, " + std::to_string(max) + "]");
+  return T(v);
+}
+
 py::list bytes_list(const std::vector<std::vector<uint8_t>>& records) {
   py::list out;
   for (const auto& b : records) out.append(py::bytes(reinterpret_cast<const char*>(b.data()), b.size()));
@@ -56,7 +89,9 @@ py::list bytes_list(const std::vector<std::vector<uint8_t>>& records) {
 
 PyEngine::PyEngine(uint32_t m, std::optional<uint32_t> n, uint32_t alpha, const std::string& dtype,
                    const std::string& backend, int threads, std::optional<std::filesystem::path> expander,
-                   bool allow_weak, const std::optional<py::bytes>& app_key, double list_angle, int64_t list_max) {
+                   bool allow_weak, const std::optional<py::bytes>& app_key, double list_angle, int64_t list_max,
+                   const std::string& cuda_haar, int64_t gallery_cap_bytes, const py::object& identify_tensor_cores,
+                   const py::object& cuda_chunk_hash_on_device, int64_t batch_size, int64_t device) {
   Params p;
   struct WipeKey {  // the engine keeps its own copy; this one goes on every path out
     Params& p;
@@ -81,6 +116,12 @@ PyEngine::PyEngine(uint32_t m, std::optional<uint32_t> n, uint32_t alpha, const 
     throw Error(ErrorCode::InvalidArgument, "list_max: " + std::to_string(list_max) + " is outside [1, " +
                                                 std::to_string(internal::kMaxListCandidates) + "]");
   options.list_decoding = {list_angle, uint32_t(list_max)};  // make_engine checks both
+  options.cuda_haar = parse_cuda_haar(cuda_haar);
+  options.gallery_cap_bytes = bounded(gallery_cap_bytes, std::numeric_limits<size_t>::max(), "gallery_cap_bytes");
+  options.identify_tensor_cores = flag_of(identify_tensor_cores, "identify_tensor_cores");
+  options.cuda_chunk_hash_on_device = flag_of(cuda_chunk_hash_on_device, "cuda_chunk_hash_on_device");
+  options.batch_size = bounded(batch_size, std::numeric_limits<size_t>::max(), "batch_size");
+  options.device = bounded(device, std::numeric_limits<int>::max(), "device");  // an ordinal is never negative
   py::gil_scoped_release nogil;  // loading an expander and building a CUDA context take a while
   if (expander) p.expander = load_expander(expander->string());
   p.n = n ? *n : (p.expander ? p.expander->output_dim() : m);
@@ -96,7 +137,7 @@ size_t PyEngine::rows_of(const FloatRows& t, const char* what) const {
   return size_t(t.shape(0));
 }
 
-std::vector<Record> PyEngine::parse_records(const py::sequence& records) const {
+std::vector<Record> PyEngine::parse_records(const py::sequence& records, bool defer_checksum) const {
   // Take references under the GIL (so the bytes outlive a concurrent change of the list), then
   // validate without it: parsing hashes every P.
   std::vector<py::object> items;
@@ -116,7 +157,7 @@ std::vector<Record> PyEngine::parse_records(const py::sequence& records) const {
   py::gil_scoped_release nogil;
   for (size_t i = 0; i < views.size(); ++i) {
     try {
-      out.push_back(Record::parse(views[i], params().allow_weak));
+      out.push_back(Record::parse(views[i], ParseOptions{.allow_weak = params().allow_weak, .defer_checksum = defer_checksum}));
     } catch (const Error& e) {
       throw Error(e.code(), "record " + std::to_string(i) + ": " + e.what());
     }
@@ -180,14 +221,17 @@ py::tuple PyEngine::enroll_mean(const py::sequence& samples, std::optional<doubl
 }
 
 py::array_t<uint8_t> PyEngine::verify_decisions(const FloatRows& templates, const py::sequence& records,
-                                                uint32_t frames_per_probe, bool any_of) {
+                                                uint32_t frames_per_probe, bool any_of, bool defer_checksum) {
   const size_t k = rows_of(templates, "templates");
-  std::vector<Record> parsed = parse_records(records);
+  refuse_deferred_frames(defer_checksum, frames_per_probe);
+  std::vector<Record> parsed = parse_records(records, defer_checksum);
   std::vector<Decision> decisions;
   {
     py::gil_scoped_release nogil;
     std::lock_guard lock(mutex_);
-    decisions = engine_->verify_frames(templates.data(), k, parsed, frames_of(frames_per_probe, any_of));
+    // Only the per-call verification settles a pending checksum; frames refuse pending records.
+    decisions = defer_checksum ? engine_->verify(templates.data(), k, parsed)
+                               : engine_->verify_frames(templates.data(), k, parsed, frames_of(frames_per_probe, any_of));
   }
   py::array_t<uint8_t> out(static_cast<py::ssize_t>(decisions.size()));
   for (size_t i = 0; i < decisions.size(); ++i) out.mutable_data()[i] = static_cast<uint8_t>(decisions[i]);
@@ -195,8 +239,8 @@ py::array_t<uint8_t> PyEngine::verify_decisions(const FloatRows& templates, cons
 }
 
 py::array_t<bool> PyEngine::verify(const FloatRows& templates, const py::sequence& records, uint32_t frames_per_probe,
-                                   bool any_of) {
-  const auto codes = verify_decisions(templates, records, frames_per_probe, any_of);
+                                   bool any_of, bool defer_checksum) {
+  const auto codes = verify_decisions(templates, records, frames_per_probe, any_of, defer_checksum);
   py::array_t<bool> out(static_cast<py::ssize_t>(codes.size()));
   for (py::ssize_t i = 0; i < codes.size(); ++i)
     out.mutable_data()[i] = codes.data()[i] == static_cast<uint8_t>(Decision::Accept);
@@ -204,15 +248,18 @@ py::array_t<bool> PyEngine::verify(const FloatRows& templates, const py::sequenc
 }
 
 py::list PyEngine::derive_keys(const FloatRows& templates, const py::sequence& records, const py::object& context,
-                               uint32_t frames_per_probe, bool any_of) {
+                               uint32_t frames_per_probe, bool any_of, bool defer_checksum) {
   const size_t k = rows_of(templates, "templates");
   const std::string ctx = bytes_of(context, "context");
-  std::vector<Record> parsed = parse_records(records);
+  refuse_deferred_frames(defer_checksum, frames_per_probe);
+  std::vector<Record> parsed = parse_records(records, defer_checksum);
   std::vector<KeyedDecision> keyed;
   {
     py::gil_scoped_release nogil;
     std::lock_guard lock(mutex_);
-    keyed = engine_->verify_and_derive_frames(templates.data(), k, parsed, ctx, frames_of(frames_per_probe, any_of));
+    keyed = defer_checksum
+                ? engine_->verify_and_derive(templates.data(), k, parsed, ctx)
+                : engine_->verify_and_derive_frames(templates.data(), k, parsed, ctx, frames_of(frames_per_probe, any_of));
   }
   py::list out;
   for (const auto& kd : keyed) {
@@ -244,7 +291,8 @@ void register_engine(py::module_& m) {
 IronMask engine on one backend.
 
 Engine(m=512, n=None, alpha=16, dtype='f32', backend='auto', threads=0, expander=None, allow_weak=False, app_key=None,
-       list_angle=0.0, list_max=4096)
+       list_angle=0.0, list_max=4096, cuda_haar='auto', gallery_cap_bytes=0, identify_tensor_cores=False,
+       cuda_chunk_hash_on_device=True, batch_size=0, device=0)
 
 m: template dimension; n: code dimension (default: the expander's output, or m); alpha: nonzeros of
 a codeword; dtype: 'f32' or 'f16' storage of P; backend: 'auto', 'cpu' or 'cuda'; threads: CPU
@@ -255,14 +303,23 @@ allow_weak. allow_weak: accept codes under 80 bits and that enrollment (tests on
 (degrees, 0 = off, at most 80): verification and identification also try every codeword within that angle of the
 probe, best first, at most list_max (1 ... 1048576) per probe and record, so probes are accepted about as a cosine
 matcher at that angle accepts them (impostors too); records are unchanged. CPU only: 'auto' then picks the CPU and
-'cuda' raises InvalidArgumentError. Templates are float32 arrays of shape (k, m), one template per row.
+'cuda' raises InvalidArgumentError. batch_size: templates per backend call (0 = the backend's default; results do
+not depend on it). device: CUDA device ordinal (>= 0). The CUDA switches are accepted and unused on the CPU:
+cuda_haar: how Q is formed ('auto': compact WY up to n = 1024, cuSOLVER orgqr above; 'orgqr'; 'wy');
+gallery_cap_bytes: at most this much device memory for a gallery's P during identify (0 = no cap);
+identify_tensor_cores: identify f16 galleries on tensor cores (off until a GPU run has measured it);
+cuda_chunk_hash_on_device: hash record chunks on the device (True) or on the host. Bad values raise
+InvalidArgumentError naming the argument. Templates are float32 arrays of shape (k, m), one template per row.
 An Engine may be shared by threads: calls on one engine run one at a time, without the GIL.)doc")
       .def(py::init<uint32_t, std::optional<uint32_t>, uint32_t, const std::string&, const std::string&, int,
-                    std::optional<std::filesystem::path>, bool, const std::optional<py::bytes>&, double, int64_t>(),
+                    std::optional<std::filesystem::path>, bool, const std::optional<py::bytes>&, double, int64_t,
+                    const std::string&, int64_t, const py::object&, const py::object&, int64_t, int64_t>(),
            py::arg("m") = 512, py::arg("n") = py::none(), py::arg("alpha") = 16, py::arg("dtype") = "f32",
            py::arg("backend") = "auto", py::arg("threads") = 0, py::arg("expander") = py::none(),
            py::arg("allow_weak") = false, py::arg("app_key") = py::none(), py::arg("list_angle") = 0.0,
-           py::arg("list_max") = 4096)
+           py::arg("list_max") = 4096, py::arg("cuda_haar") = "auto", py::arg("gallery_cap_bytes") = 0,
+           py::arg("identify_tensor_cores") = false, py::arg("cuda_chunk_hash_on_device") = true,
+           py::arg("batch_size") = 0, py::arg("device") = 0)
       .def("enroll", &PyEngine::enroll, py::arg("templates"), py::arg("insecure_seed") = py::none(),
            "Enroll each row; returns one serialized record (bytes) per row. insecure_seed (32 bytes) "
            "derives every secret from the seed: INSECURE, tests and benchmarks only.")
@@ -274,15 +331,18 @@ An Engine may be shared by threads: calls on one engine run one at a time, witho
            "samples (persons with 3 or more). Returns (records, dropped): dropped[g] lists the rows of "
            "samples[g] that were left out. In insecure_seed mode person g uses template index g.")
       .def("verify", &PyEngine::verify, py::arg("templates"), py::arg("records"), py::arg("frames_per_probe") = 1,
-           py::arg("any_of") = false,
+           py::arg("any_of") = false, py::arg("defer_checksum") = false,
            "Row i against records[i]; numpy bool array, True = accepted (a tampered record is False). "
            "frames_per_probe=K: rows [i*K, (i+1)*K) are the frames of probe i, verified as their "
-           "normalized mean; any_of=True accepts when any frame is (about K times the false accept rate).")
+           "normalized mean; any_of=True accepts when any frame is (about K times the false accept rate). "
+           "defer_checksum=True: v2 records are parsed without hashing P; the engine checks each record's "
+           "checksum from the P it verifies with before deciding (a mismatch is TAMPERED, never an accept "
+           "or a key); worth it where engine.defers_checksums. Single-frame only.")
       .def("verify_decisions", &PyEngine::verify_decisions, py::arg("templates"), py::arg("records"),
-           py::arg("frames_per_probe") = 1, py::arg("any_of") = false,
+           py::arg("frames_per_probe") = 1, py::arg("any_of") = false, py::arg("defer_checksum") = false,
            "As verify, with the codes REJECT, ACCEPT, TAMPERED (numpy uint8 array).")
       .def("derive_keys", &PyEngine::derive_keys, py::arg("templates"), py::arg("records"), py::arg("context"),
-           py::arg("frames_per_probe") = 1, py::arg("any_of") = false,
+           py::arg("frames_per_probe") = 1, py::arg("any_of") = false, py::arg("defer_checksum") = false,
            "As verify; returns the 32-byte key bound to context (bytes or str) for each accepted probe, "
            "None otherwise. Keys are secrets: do not log or persist them.")
       .def("identify", &PyEngine::identify, py::arg("probes"), py::arg("gallery"), py::arg("frames_per_probe") = 1,
@@ -293,7 +353,11 @@ An Engine may be shared by threads: calls on one engine run one at a time, witho
       .def_property_readonly("n", [](const PyEngine& e) { return e.params().n; })
       .def_property_readonly("alpha", [](const PyEngine& e) { return e.params().alpha; })
       .def_property_readonly("backend", &PyEngine::backend_name)
-      .def_property_readonly("device_name", &PyEngine::device_name);
+      .def_property_readonly("device_name", &PyEngine::device_name)
+      .def_property_readonly("defers_checksums", &PyEngine::defers_checksums,
+                             "True when verification checks a deferred checksum where it reads P anyway (CUDA "
+                             "with chunk hashing on the device): then defer_checksum=True saves a pass over P. "
+                             "False on the CPU, where it only moves that pass.");
 }
 
 }  // namespace spheremask::python
