@@ -44,16 +44,11 @@ std::vector<double> RecommendFarFlags::parse_list_angles(uint32_t m, double bits
   while (start <= list_angles.size()) {
     const size_t end = std::min(list_angles.find(',', start), list_angles.size());
     const std::string item = list_angles.substr(start, end - start);
-    size_t used = 0;
-    double v = -1;
-    try {
-      v = std::stod(item, &used);
-    } catch (const std::exception&) {
-    }
-    if (item.empty() || used != item.size() || !(v > 0 && v <= 80))
+    const auto v = eval::parse_degrees(item, 80);
+    if (!v)
       throw Error(ErrorCode::InvalidArgument,
                   "--list-angles: '" + item + "' is not an angle in (0, 80] degrees (or give auto or none)");
-    out.push_back(v);
+    out.push_back(*v);
     start = end + 1;
   }
   return out;

@@ -112,27 +112,31 @@ bool match_verifier(const float* y, uint32_t n, uint32_t alpha, const uint8_t sa
     c.wipe();
     return ok;
   }
-  // Candidates are hashed in batches on interleaved SHA-256 lanes.
+  // Candidates are hashed in batches on interleaved SHA-256 lanes, in place: no allocation per probe, and an
+  // impostor's walk (the nearest codeword alone) is one plain hash.
   constexpr size_t kBatch = 32;
-  std::vector<detail::Codeword> batch;
-  batch.reserve(kBatch);
+  std::array<detail::Codeword, kBatch> batch;
   std::array<crypto::Digest, kBatch> digests;
+  size_t count = 0;
   bool any = false;
   const auto flush = [&] {
-    keyflow::verifiers(salt, batch, digests.data());
-    for (size_t k = 0; k < batch.size(); ++k) {
+    if (count == 1)
+      digests[0] = keyflow::verifier(salt, batch[0]);
+    else
+      keyflow::verifiers(salt, std::span<const detail::Codeword>(batch.data(), count), digests.data());
+    for (size_t k = 0; k < count; ++k) {
       const bool hit = crypto::equal_ct(digests[k].data(), verifier, 32);
       if (hit && !any) *matched = batch[k];
       any = any || hit;
+      batch[k].wipe();
     }
-    for (auto& c : batch) c.wipe();
-    batch.clear();
+    count = 0;
   };
   decoder->enumerate(y, n, alpha, [&](const detail::Codeword& c) {
-    batch.push_back(c);
-    if (batch.size() == kBatch) flush();
+    batch[count++] = c;
+    if (count == kBatch) flush();
   });
-  if (!batch.empty()) flush();
+  if (count > 0) flush();
   secure_zero(digests.data(), sizeof digests);
   return any;
 }

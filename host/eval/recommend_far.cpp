@@ -138,7 +138,7 @@ FarRecommendation recommend_by_far(const float* templates, size_t rows, const st
     c.code_bits = code_bits(p.n, p.alpha);
     security::EstimateOptions with_decoder = est;
     with_decoder.list = engine->options().list_decoding;
-    c.online_bits = c.code_bits - (with_decoder.list.enabled() ? std::log2(double(with_decoder.list.max_candidates)) : 0);
+    c.online_bits = security::online_bits(c.code_bits, with_decoder.list);
     c.effective_bits = c.code_bits < bits
                            ? c.code_bits
                            : security::estimate(p.m, p.n, p.alpha, p.expander.get(), with_decoder).effective_bits;

@@ -37,19 +37,26 @@ uint64_t number(const std::string& config, const std::string& key, const std::st
 }
 
 double angle(const std::string& config, const std::string& key, const std::string& value, double max = 180) {
-  size_t used = 0;
-  double v = -1;
-  try {
-    v = std::stod(value, &used);
-  } catch (const std::exception&) {
-  }
-  if (used != value.size() || !(v > 0 && v <= max))
+  const auto v = parse_degrees(value, max);
+  if (!v)
     throw Error(ErrorCode::InvalidArgument, "sweep configuration '" + config + "': " + key + "=" + value +
                                                 " is not an angle in (0, " + std::to_string(int(max)) + "] degrees");
-  return v;
+  return *v;
 }
 
 }  // namespace
+
+std::optional<double> parse_degrees(const std::string& text, double max) {
+  size_t used = 0;
+  double v = -1;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (used != text.size() || !(v > 0 && v <= max)) return std::nullopt;
+  return v;
+}
 
 std::vector<SweepConfig> parse_sweep(const std::string& text, const SweepConfig& base) {
   std::string clean;

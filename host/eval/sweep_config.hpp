@@ -7,6 +7,7 @@
 //   "alpha=12 enroll-samples=3; alpha=16 enroll-samples=5 reserve=5"
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,9 @@ struct SweepConfig {
   Protocol protocol;
   std::string text;  // the configuration as written, for messages
 };
+
+// An angle in (0, max] degrees written as a whole decimal number; nullopt for anything else.
+std::optional<double> parse_degrees(const std::string& text, double max);
 
 // Parses the text form; `base` supplies the values of keys a configuration leaves out. Throws Error{InvalidArgument}
 // naming the configuration and key for unknown keys, missing '=', or values that are not numbers.

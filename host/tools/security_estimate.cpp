@@ -158,17 +158,20 @@ Estimate estimate(uint32_t m, uint32_t n, uint32_t alpha, const Expander* e, con
   r.with_expander = e != nullptr;
   r.theta50_input_deg = e ? theta50_input_deg(*e, crit, o) : r.theta50_code_deg;
   r.cap_bits = -log2_cap_fraction(m, r.theta50_input_deg);
-  r.online_bits = r.code_bits;
+  r.online_bits = online_bits(r.code_bits, o.list);
   if (o.list.enabled()) {
     r.list_angle_deg = o.list.max_angle_deg;
     r.list_max = o.list.max_candidates;
     // P[plain accept] + P[within τ], in log2 without underflow.
     const double a = -r.cap_bits, b = log2_cap_fraction(m, r.list_angle_deg), hi = std::max(a, b);
     r.cap_bits = -(hi + std::log2(std::exp2(a - hi) + std::exp2(b - hi)));
-    r.online_bits = r.code_bits - std::log2(double(r.list_max));
   }
   r.effective_bits = std::min(r.code_bits, r.cap_bits);
   return r;
+}
+
+double online_bits(double code_bits, const ListDecoding& list) {
+  return list.enabled() ? code_bits - std::log2(double(list.max_candidates)) : code_bits;
 }
 
 double widest_list_angle(uint32_t m, double bits) {

@@ -57,6 +57,9 @@ struct Estimate {
 
 Estimate estimate(uint32_t m, uint32_t n, uint32_t alpha, const Expander* e, const EstimateOptions& o = {});
 
+// code_bits − log2(codewords a list decoder tries per probe): what one online attempt faces (code_bits when off).
+double online_bits(double code_bits, const ListDecoding& list);
+
 // The widest list angle (degrees, to 0.01) whose cap alone leaves at least bits + 1 bits for templates of dimension
 // m (the extra bit pays for the union with the plain decoder's region); 0 when none.
 double widest_list_angle(uint32_t m, double bits);

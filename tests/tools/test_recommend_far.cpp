@@ -311,6 +311,13 @@ TEST(SweepConfig, ListDecodingKeys) {
     EXPECT_EQ(error_code_of([&] { parse_sweep(bad, SweepConfig{}); }), ErrorCode::InvalidArgument) << bad;
 }
 
+TEST(SweepConfig, DegreesAreWholeNumbersInRange) {
+  EXPECT_EQ(parse_degrees("30.5", 80), 30.5);
+  EXPECT_EQ(parse_degrees("80", 80), 80.0);
+  for (const char* bad : {"", "0", "-3", "80.01", "30x", "x", "nan", "inf"})
+    EXPECT_FALSE(parse_degrees(bad, 80).has_value()) << "'" << bad << "'";
+}
+
 // The default candidates: plain codes from the smallest α with the bits, then list decoding on that α only, at angles
 // past its θ50 and within the widest angle that keeps the bits (so each list candidate still has them).
 TEST(RecommendFar, DefaultListCandidatesKeepTheBits) {
